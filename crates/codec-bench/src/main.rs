@@ -1,0 +1,2 @@
+//! Peer benchmark for wasm-sse-codec.
+fn main() {}

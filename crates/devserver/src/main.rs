@@ -1,0 +1,2 @@
+//! `sse-devserver` binary.
+fn main() {}

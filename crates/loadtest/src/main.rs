@@ -1,0 +1,2 @@
+//! `sse-load`: load tool for sse-devserver.
+fn main() {}
