@@ -1,0 +1,1 @@
+//! wasm-sse: Server-Sent Events client for WebAssembly.
