@@ -1,1 +1,34 @@
-//! wasm-sse: Server-Sent Events client for WebAssembly.
+//! # wasm-sse
+//!
+//! A [Server-Sent Events](https://html.spec.whatwg.org/multipage/server-sent-events.html)
+//! client for WebAssembly: the browser's
+//! [`EventSource`](https://developer.mozilla.org/en-US/docs/Web/API/EventSource) underneath,
+//! with `futures::Stream`s of events on top.
+//!
+//! ```no_run
+//! use futures::StreamExt;
+//!
+//! # async fn demo() -> Result<(), wasm_sse::Error> {
+//! let client = wasm_sse::Client::connect("/events?topic=demo")?;
+//! let mut ticks = client.subscribe("tick");
+//! while let Some(event) = ticks.next().await {
+//!     println!("{}: {}", event.last_event_id, event.data);
+//! }
+//! # Ok(())
+//! # }
+//! ```
+
+mod client;
+mod dispatch;
+mod error;
+mod event;
+pub mod reconnect;
+mod transport;
+
+#[cfg(target_arch = "wasm32")]
+mod js;
+
+pub use client::{Client, ClientBuilder, EventStream, ReadyState};
+pub use error::Error;
+pub use event::Event;
+pub use transport::TransportKind;

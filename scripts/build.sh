@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds the npm package into dist/: the wasm (size-optimised profile), wasm-bindgen's glue,
+# wasm-opt -Oz, and the hand-written entry points from npm/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+bash scripts/setup.sh build
+
+cargo build --lib --target wasm32-unknown-unknown --profile wasm-release -p wasm-sse
+rm -rf dist && mkdir -p dist
+wasm-bindgen --target web --out-dir dist --out-name wasm_sse \
+  target/wasm32-unknown-unknown/wasm-release/wasm_sse.wasm
+# The features rustc enables by default for wasm32-unknown-unknown, so wasm-opt may keep using them.
+node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \
+  --enable-bulk-memory --enable-mutable-globals --enable-nontrapping-float-to-int \
+  --enable-sign-ext --enable-reference-types --enable-multivalue \
+  dist/wasm_sse_bg.wasm -o dist/wasm_sse_bg.wasm
+cp npm/index.js npm/node.js npm/index.d.ts dist/
+rm -f dist/.gitignore
+echo "[build] dist/ ready: $(ls dist | tr '\n' ' ')"

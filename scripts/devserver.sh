@@ -1,0 +1,20 @@
+# Sourced by the test scripts: starts the (debug) dev server on a free loopback port.
+# Sets DEVSERVER_URL and DEVSERVER_PID; the server is stopped when the calling shell exits.
+start_devserver() {
+  mkdir -p .tmp
+  local log=.tmp/devserver.log
+  cargo build -q -p wasm-sse-devserver
+  target/debug/sse-devserver --addr 127.0.0.1:0 --www www --pkg dist "$@" >"$log" 2>&1 &
+  DEVSERVER_PID=$!
+  trap 'kill "$DEVSERVER_PID" 2>/dev/null || true' EXIT
+  DEVSERVER_URL=
+  for _ in $(seq 200); do
+    DEVSERVER_URL=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$log" | head -n1 || true)
+    [ -n "$DEVSERVER_URL" ] && break
+    kill -0 "$DEVSERVER_PID" 2>/dev/null || { cat "$log"; echo "dev server exited" >&2; return 1; }
+    sleep 0.05
+  done
+  [ -n "$DEVSERVER_URL" ] || { cat "$log"; echo "dev server did not report its address" >&2; return 1; }
+  export DEVSERVER_URL
+  echo "dev server at $DEVSERVER_URL (log: $log)"
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds everything and starts the dev server with the live demo on http://127.0.0.1:8080
+# (extra arguments go to sse-devserver, e.g. `npm start -- --addr 127.0.0.1:9000`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+bash scripts/build.sh
+cargo build --release -p wasm-sse-devserver
+echo "[start] open the demo page at the address below (Ctrl-C stops the server)"
+exec target/release/sse-devserver --www www --pkg dist "$@"

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The test command (`npm test`): installs what is missing, then runs every check and test:
+# fmt, clippy (host and wasm32), native tests, the npm build, browser tests in headless
+# Chromium and Node tests against the real dev server, the demo page check, the size figure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+step() { printf '\n== %s\n' "$*"; }
+
+step "setup"
+bash scripts/setup.sh test
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy (host)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "clippy (wasm32)"
+cargo clippy -p wasm-sse -p wasm-sse-codec --lib --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p wasm-sse --tests --target wasm32-unknown-unknown -- -D warnings
+
+step "native tests"
+cargo test
+
+step "npm package"
+bash scripts/build.sh
+
+step "dev server"
+# shellcheck source=scripts/devserver.sh
+source scripts/devserver.sh
+start_devserver
+
+step "browser tests (headless Chromium)"
+export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
+export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-300}
+SSE_DEVSERVER_URL=$DEVSERVER_URL cargo test -p wasm-sse --target wasm32-unknown-unknown
+
+step "demo page (headless Chromium, screenshot in .tmp/demo.png)"
+node scripts/demo-check.mjs "$DEVSERVER_URL"
+
+step "package size"
+node scripts/size.mjs
+
+step "node tests"
+SSE_DEVSERVER_URL=$DEVSERVER_URL node --test tests/node/

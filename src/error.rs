@@ -1,0 +1,36 @@
+//! The client's error type.
+
+/// Everything that can go wrong in the client, as one enum.
+///
+/// At the JavaScript bindings each variant becomes an `Error` whose `type` property is
+/// the string returned by [`Error::kind`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The URL could not be used to open a connection.
+    #[error("invalid URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The browser refused to create the underlying object (for example `EventSource`
+    /// is missing in this environment).
+    #[error("unsupported environment: {0}")]
+    Unsupported(String),
+    /// A JavaScript exception, carried as its message.
+    #[error("JavaScript error: {0}")]
+    Js(String),
+}
+
+impl Error {
+    /// A short, stable name for the error's kind, used as the `type` of the JS `Error`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::InvalidUrl { .. } => "invalid-url",
+            Error::Unsupported(_) => "unsupported",
+            Error::Js(_) => "js",
+        }
+    }
+}
