@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds and runs the codec benchmark: this parser (native and wasm-in-Node) against
+# sse-stream, sse-codec, eventsource-stream (Rust) and eventsource-parser (npm), all fed
+# 64 KiB chunks of the same deterministic streams. Prints a markdown table.
+#
+# usage: bash crates/codec-bench/run.sh      (from anywhere; takes about two minutes)
+# needs: the wasm32-unknown-unknown target, wasm-bindgen-cli 0.2.130, Node 20 and
+# `npm install` done at the repository root (for eventsource-parser).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+target="${CARGO_TARGET_DIR:-$root/target}"
+export CARGO_TARGET_DIR="$target"
+out="$target/codec-bench"
+mkdir -p "$out/data"
+
+# The bench profile is opt-level 3 (the release profile is tuned for wasm size).
+cargo build --quiet -p wasm-sse-codec-bench --profile bench --bin codec-bench
+cargo build --quiet -p wasm-sse-codec-bench --profile bench --lib --target wasm32-unknown-unknown
+wasm-bindgen --target nodejs --out-dir "$out/pkg" \
+  "$target/wasm32-unknown-unknown/release/wasm_sse_codec_bench.wasm"
+
+# The repository is "type": "module"; the nodejs bindings are CommonJS.
+echo '{"type": "commonjs"}' > "$out/pkg/package.json"
+
+bench="$target/release/codec-bench"
+"$bench" gen "$out/data"
+echo "native parsers..." >&2
+"$bench" run "$out/data" > "$out/native.jsonl"
+"$bench" long-line >> "$out/native.jsonl"
+echo "node parsers..." >&2
+node crates/codec-bench/node-bench.mjs "$out/data" "$out/pkg" "$out/native.jsonl"
