@@ -1,25 +1,88 @@
-//! The client: a handle, the streams it hands out, and the task that drives the connection.
+//! The client: the handle users hold, the streams it hands out, and the task that drives
+//! the connection through the reconnection policy.
+//!
+//! ```text
+//!  transport callbacks ──► per-connection channel ──┐
+//!  page lifecycle (online, pageshow, ...) ──────────┼──► driver task ──► Dispatcher ──► streams
+//!  Client handle (subscribe, close, drop) ──────────┘        │
+//!                                                  Backoff (reconnect policy), Dedupe
+//! ```
+//!
+//! The driver task owns the transport, the timers and the page listeners; when it ends
+//! (close, drop of the handle, or the policy stops) all of them are dropped, which removes
+//! every listener and cancels every timer, and every stream ends.
 
 use std::cell::RefCell;
+use std::fmt;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
-use futures::{Stream, StreamExt};
+use futures::future::{Fuse, FusedFuture};
+use futures::stream::FusedStream;
+use futures::{FutureExt, Stream, StreamExt};
+use gloo_timers::future::TimeoutFuture;
+use serde::de::DeserializeOwned;
 
+use crate::dedupe::{Dedupe, DEFAULT_WINDOW};
 use crate::dispatch::{Dispatcher, Filter};
-use crate::transport::eventsource::NativeEventSource;
-use crate::transport::{TransportEvent, TransportKind};
-use crate::{Error, Event};
+use crate::page::{PageEvents, PageSignal};
+use crate::reconnect::{Backoff, Decision, Failure, ReconnectPolicy, StopReason};
+use crate::transport::{self, Method, Request, TransportEvent, TransportKind};
+use crate::typed::{variant_names, JsonStream, TypedStream};
+use crate::{env, Error, Event};
+
+/// Decides, for a failure the policy would stop on (an HTTP error status, a wrong content
+/// type), whether to retry after all: for example after refreshing credentials.
+pub type RetryHook = Rc<dyn Fn(&Failure) -> bool>;
 
 /// Builds a [`Client`]; start with [`Client::builder`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[must_use = "a builder does nothing until `.connect()`"]
 pub struct ClientBuilder {
     url: String,
+    options: Options,
+}
+
+#[derive(Clone)]
+struct Options {
     with_credentials: bool,
     event_types: Vec<String>,
+    policy: ReconnectPolicy,
+    idle_timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    transport: Option<TransportKind>,
+    headers: Vec<(String, String)>,
+    method: Method,
+    body: Option<String>,
+    pause_when_hidden: bool,
+    last_event_id: Option<String>,
+    last_event_id_param: String,
+    max_event_size: usize,
+    retry_hook: Option<RetryHook>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let o = &self.options;
+        f.debug_struct("ClientBuilder")
+            .field("url", &self.url)
+            .field("with_credentials", &o.with_credentials)
+            .field("event_types", &o.event_types)
+            .field("policy", &o.policy)
+            .field("idle_timeout", &o.idle_timeout)
+            .field("connect_timeout", &o.connect_timeout)
+            .field("transport", &o.transport)
+            .field("headers", &o.headers)
+            .field("method", &o.method)
+            .field("pause_when_hidden", &o.pause_when_hidden)
+            .field("last_event_id", &o.last_event_id)
+            .field("last_event_id_param", &o.last_event_id_param)
+            .field("max_event_size", &o.max_event_size)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientBuilder {
@@ -27,34 +90,178 @@ impl ClientBuilder {
     /// [`EventSource.withCredentials`](https://developer.mozilla.org/en-US/docs/Web/API/EventSource/withCredentials).
     /// Default: `false`.
     pub fn with_credentials(mut self, yes: bool) -> Self {
-        self.with_credentials = yes;
+        self.options.with_credentials = yes;
         self
     }
 
     /// Event types to listen for from the start, besides `message`. Default: none.
     ///
     /// The browser's `EventSource` only delivers named events to listeners registered for
-    /// that name; [`Client::subscribe`] registers its name too, so this is only needed for
-    /// events that [`Client::events`] should see before anyone subscribes to them.
+    /// that name. [`Client::subscribe`] registers its name by itself, so this is only needed
+    /// for named events that [`Client::events`] should see; the other transports see every
+    /// event anyway.
     pub fn event_types<I, S>(mut self, names: I) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.event_types.extend(names.into_iter().map(Into::into));
+        self.options
+            .event_types
+            .extend(names.into_iter().map(Into::into));
         self
     }
 
-    /// Opens the connection and returns the client that owns it.
+    /// The reconnection policy. Default: [`ReconnectPolicy::new()`] (1 s initial delay,
+    /// doubling, capped at 30 s, full jitter, no limits, reset after 5 s healthy).
+    pub fn reconnect(mut self, policy: ReconnectPolicy) -> Self {
+        self.options.policy = policy;
+        self
+    }
+
+    /// Treat a connection that receives nothing (no event, and for the fetch-based
+    /// transports no byte, heartbeat comments included) for this long as dead, and
+    /// reconnect. Default: `None` (off).
+    ///
+    /// The browser's `EventSource` hides comments, so over that transport only events count:
+    /// choose a timeout longer than the longest quiet period between events.
+    pub fn idle_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.options.idle_timeout = timeout.into();
+        self
+    }
+
+    /// Give up on a connection attempt that has not opened after this long, and reconnect.
+    /// Default: 15 s. `None` waits as long as the browser does.
+    ///
+    /// Besides slow networks, this catches a browser `EventSource` that was answered with a
+    /// wrong content type on a body that stays open: Chromium then neither opens nor reports
+    /// an error. The retry goes over fetch, which sees the content type and stops with a
+    /// typed error.
+    pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
+        self.options.connect_timeout = timeout.into();
+        self
+    }
+
+    /// Use this transport only, instead of choosing automatically. Default: `None` (choose:
+    /// custom headers, method or body need fetch streaming; otherwise the native
+    /// `EventSource` where it exists, else fetch streaming where response bodies stream,
+    /// else long polling).
+    pub fn transport(mut self, kind: impl Into<Option<TransportKind>>) -> Self {
+        self.options.transport = kind.into();
+        self
+    }
+
+    /// Adds a request header (fetch-based transports only). Default: none.
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.options.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// The request method (fetch-based transports only). Default: [`Method::Get`].
+    pub fn method(mut self, method: Method) -> Self {
+        self.options.method = method;
+        self
+    }
+
+    /// The request body, sent with [`Method::Post`] (fetch-based transports only).
+    /// Default: none.
+    pub fn body(mut self, body: impl Into<String>) -> Self {
+        self.options.body = Some(body.into());
+        self
+    }
+
+    /// Close the connection while the page is hidden and reconnect (resuming) when it is
+    /// visible again. Default: `false`.
+    pub fn pause_when_hidden(mut self, yes: bool) -> Self {
+        self.options.pause_when_hidden = yes;
+        self
+    }
+
+    /// Resume after this event ID on the first connection too, as if it had been received.
+    /// Default: none.
+    pub fn last_event_id(mut self, id: impl Into<String>) -> Self {
+        self.options.last_event_id = Some(id.into());
+        self
+    }
+
+    /// The query parameter that carries the last event ID where no `Last-Event-ID` header
+    /// can be sent (an `EventSource` the client reopens, long polling).
+    /// Default: `"lastEventId"`.
+    pub fn last_event_id_param(mut self, name: impl Into<String>) -> Self {
+        self.options.last_event_id_param = name.into();
+        self
+    }
+
+    /// The largest event the fetch-based transports accept, in bytes; a larger event is
+    /// dropped and reported as [`Lifecycle::EventTooLarge`]. Default: 1 MiB.
+    pub fn max_event_size(mut self, bytes: usize) -> Self {
+        self.options.max_event_size = bytes;
+        self
+    }
+
+    /// Asked before giving up on a failure the policy stops on (HTTP 4xx other than 408 and
+    /// 429, a wrong content type); returning `true` retries instead. Default: none (stop).
+    pub fn retry_on(mut self, hook: impl Fn(&Failure) -> bool + 'static) -> Self {
+        self.options.retry_hook = Some(Rc::new(hook));
+        self
+    }
+
+    /// Checks the options, opens the connection and returns the client that owns it.
+    ///
+    /// Must be called inside a wasm-bindgen runtime (a browser, a worker or Node).
     pub fn connect(self) -> Result<Client, Error> {
-        Client::start(self)
+        self.validate()?;
+        Ok(Client::start(self))
+    }
+
+    fn validate(&self) -> Result<(), Error> {
+        let o = &self.options;
+        if self.url.is_empty() {
+            return Err(Error::InvalidUrl {
+                url: self.url.clone(),
+                reason: "the URL is empty".into(),
+            });
+        }
+        let needs_fetch = !o.headers.is_empty() || o.method != Method::Get || o.body.is_some();
+        if needs_fetch && o.transport == Some(TransportKind::EventSource) {
+            return Err(Error::InvalidOption {
+                option: "transport",
+                reason: "EventSource cannot send headers, a method or a body".into(),
+            });
+        }
+        if o.body.is_some() && o.method == Method::Get {
+            return Err(Error::InvalidOption {
+                option: "body",
+                reason: "a GET request cannot carry a body; use Method::Post".into(),
+            });
+        }
+        for (name, _) in &o.headers {
+            let valid = !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+            if !valid {
+                return Err(Error::InvalidOption {
+                    option: "headers",
+                    reason: format!("{name:?} is not a valid header name"),
+                });
+            }
+        }
+        if o.last_event_id_param.is_empty() {
+            return Err(Error::InvalidOption {
+                option: "last_event_id_param",
+                reason: "the parameter name is empty".into(),
+            });
+        }
+        Ok(())
     }
 }
 
-/// The connection's state, as `EventSource.readyState` names it.
+/// The connection's state, as
+/// [`EventSource.readyState`](https://developer.mozilla.org/en-US/docs/Web/API/EventSource/readyState)
+/// names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadyState {
-    /// Connecting or waiting to reconnect.
+    /// Connecting, or waiting to reconnect.
     Connecting,
     /// Open: events flow.
     Open,
@@ -62,27 +269,102 @@ pub enum ReadyState {
     Closed,
 }
 
-/// What the driving task receives: transport reports and the handle's commands.
-enum Input {
-    Transport(TransportEvent),
-    Subscribe(String),
-    Close,
+/// A change in the connection's life, from [`Client::lifecycle`].
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Lifecycle {
+    /// A connection attempt starts after `delay` (attempt `0` is the first connection;
+    /// reconnections count from 1 within each outage).
+    Connecting {
+        /// The attempt number.
+        attempt: u32,
+        /// How long the client waits before opening the connection.
+        delay: Duration,
+        /// The transport the attempt will use.
+        transport: TransportKind,
+    },
+    /// The connection is open.
+    Open {
+        /// The transport in use.
+        transport: TransportKind,
+    },
+    /// The connection was lost; a `Connecting` (or `Closed`) follows.
+    Reconnecting {
+        /// Why the connection ended.
+        reason: Failure,
+    },
+    /// An event larger than the configured maximum was dropped; the stream goes on.
+    EventTooLarge {
+        /// The configured maximum, in bytes.
+        limit: usize,
+    },
+    /// The client closed for good; every stream ends after this.
+    Closed {
+        /// Why.
+        reason: CloseReason,
+    },
 }
 
+/// Why a client closed.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum CloseReason {
+    /// [`Client::close`] was called or the client was dropped.
+    Requested,
+    /// The reconnection policy stopped: HTTP 204, a fatal error, or its limits.
+    Stopped(StopReason),
+    /// The connection could not be created at all (for example the browser refused the URL).
+    Error(Error),
+}
+
+/// What the driver receives besides transport reports.
+#[derive(Debug)]
+enum Command {
+    /// Register this event type with the transport.
+    Listen(String),
+    /// Close for good.
+    Close,
+    /// A page-lifecycle signal.
+    Page(PageSignal),
+}
+
+#[derive(Default)]
 struct Shared {
     dispatcher: Dispatcher,
-    ready_state: ReadyState,
+    lifecycle: Vec<UnboundedSender<Lifecycle>>,
+    ready_state: Option<ReadyState>,
+    transport: Option<TransportKind>,
+    last_event_id: String,
+    stop: Option<StopReason>,
+    closed: bool,
+}
+
+impl Shared {
+    fn emit(&mut self, change: Lifecycle) {
+        self.lifecycle
+            .retain(|tx| tx.unbounded_send(change.clone()).is_ok());
+    }
 }
 
 /// A Server-Sent Events client.
 ///
-/// Dropping the client closes it: the connection is closed, its listeners removed and
-/// every stream it handed out ends.
+/// Dropping the client closes it: the connection is closed, its listeners and timers are
+/// released, and every stream it handed out ends.
 #[must_use = "dropping the client closes the connection"]
 pub struct Client {
     url: String,
     shared: Rc<RefCell<Shared>>,
-    input: UnboundedSender<Input>,
+    commands: UnboundedSender<Command>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("url", &self.url)
+            .field("ready_state", &self.ready_state())
+            .field("transport", &self.transport())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
@@ -90,8 +372,22 @@ impl Client {
     pub fn builder(url: impl Into<String>) -> ClientBuilder {
         ClientBuilder {
             url: url.into(),
-            with_credentials: false,
-            event_types: Vec::new(),
+            options: Options {
+                with_credentials: false,
+                event_types: Vec::new(),
+                policy: ReconnectPolicy::new(),
+                idle_timeout: None,
+                connect_timeout: Some(Duration::from_secs(15)),
+                transport: None,
+                headers: Vec::new(),
+                method: Method::Get,
+                body: None,
+                pause_when_hidden: false,
+                last_event_id: None,
+                last_event_id_param: "lastEventId".into(),
+                max_event_size: wasm_sse_codec::DEFAULT_MAX_EVENT_SIZE,
+                retry_hook: None,
+            },
         }
     }
 
@@ -100,27 +396,31 @@ impl Client {
         Self::builder(url).connect()
     }
 
-    fn start(config: ClientBuilder) -> Result<Client, Error> {
-        let (input, inputs) = unbounded();
+    fn start(config: ClientBuilder) -> Client {
+        let (commands, command_rx) = unbounded();
         let shared = Rc::new(RefCell::new(Shared {
-            dispatcher: Dispatcher::default(),
-            ready_state: ReadyState::Connecting,
+            ready_state: Some(ReadyState::Connecting),
+            last_event_id: config.options.last_event_id.clone().unwrap_or_default(),
+            ..Shared::default()
         }));
-        let sink = input.clone();
-        let (transport_tx, transport_rx) = unbounded();
-        let transport = NativeEventSource::open(
-            &config.url,
-            config.with_credentials,
-            &config.event_types,
-            transport_tx,
-        )?;
-        wasm_bindgen_futures::spawn_local(forward(transport_rx, sink));
-        wasm_bindgen_futures::spawn_local(run(transport, inputs, Rc::clone(&shared)));
-        Ok(Client {
+        let driver = Driver {
+            backoff: Backoff::new(config.options.policy.clone(), env::random_seed()),
+            dedupe: Dedupe::new(DEFAULT_WINDOW),
+            last_event_id: config.options.last_event_id.clone().unwrap_or_default(),
+            event_types: config.options.event_types.clone(),
+            use_fetch: false,
+            online: crate::page::is_online(),
+            hidden: false,
+            url: config.url.clone(),
+            options: config.options,
+            shared: Rc::clone(&shared),
+        };
+        wasm_bindgen_futures::spawn_local(driver.run(command_rx, commands.clone()));
+        Client {
             url: config.url,
             shared,
-            input,
-        })
+            commands,
+        }
     }
 
     /// The URL this client connects to.
@@ -130,12 +430,26 @@ impl Client {
 
     /// The connection's current state.
     pub fn ready_state(&self) -> ReadyState {
-        self.shared.borrow().ready_state
+        self.shared
+            .borrow()
+            .ready_state
+            .unwrap_or(ReadyState::Connecting)
     }
 
-    /// The transport in use.
-    pub fn transport(&self) -> TransportKind {
-        TransportKind::EventSource
+    /// The transport of the current (or last) connection; `None` before the first attempt.
+    pub fn transport(&self) -> Option<TransportKind> {
+        self.shared.borrow().transport
+    }
+
+    /// The ID of the last event delivered (or given to
+    /// [`ClientBuilder::last_event_id`]); `""` when none.
+    pub fn last_event_id(&self) -> String {
+        self.shared.borrow().last_event_id.clone()
+    }
+
+    /// Why the reconnection policy stopped the client, once it has.
+    pub fn stop_reason(&self) -> Option<StopReason> {
+        self.shared.borrow().stop.clone()
     }
 
     /// Every event, whatever its type, in arrival order. Ends when the client closes.
@@ -155,18 +469,68 @@ impl Client {
         )
     }
 
+    /// The events of one type with their data decoded as JSON into `T`.
+    ///
+    /// Data that is not valid JSON, or not of `T`'s shape, gives an `Err` item carrying
+    /// the whole event; the stream goes on. Ends when the client closes.
+    pub fn subscribe_json<T: DeserializeOwned>(
+        &self,
+        event_type: impl Into<String>,
+    ) -> JsonStream<T> {
+        JsonStream::new(self.subscribe(event_type))
+    }
+
+    /// Every event decoded into the user's event enum `E`, one variant per event type:
+    ///
+    /// ```
+    /// #[derive(serde::Deserialize)]
+    /// #[serde(tag = "event", content = "data", rename_all = "lowercase")]
+    /// enum Feed {
+    ///     Tick { n: u64 },
+    ///     Note(String),
+    /// }
+    /// # fn demo(client: &wasm_sse::Client) {
+    /// let feed = client.typed::<Feed>();
+    /// # }
+    /// ```
+    ///
+    /// The variant names are registered as event types. An event type without a variant
+    /// gives an `Err` item ([`DecodeErrorKind::UnknownEvent`](crate::DecodeErrorKind)), as
+    /// does data that does not decode; the stream goes on. Ends when the client closes.
+    pub fn typed<E: DeserializeOwned>(&self) -> TypedStream<E> {
+        let variants = variant_names::<E>();
+        for name in variants {
+            self.listen_for(name);
+        }
+        TypedStream::new(self.events(), variants)
+    }
+
+    /// Changes of the connection's state, from now on. Ends after [`Lifecycle::Closed`].
+    pub fn lifecycle(&self) -> LifecycleStream {
+        let (tx, rx) = unbounded();
+        let mut shared = self.shared.borrow_mut();
+        if !shared.closed {
+            shared.lifecycle.push(tx);
+        }
+        LifecycleStream(rx)
+    }
+
     /// Makes sure events of type `name` reach [`events`](Self::events) (the browser's
     /// `EventSource` delivers named events only to listeners registered for the name).
     pub(crate) fn listen_for(&self, name: &str) {
-        let _ = self.input.unbounded_send(Input::Subscribe(name.to_owned()));
+        let _ = self
+            .commands
+            .unbounded_send(Command::Listen(name.to_owned()));
     }
 
-    /// Closes the connection for good and ends every stream.
+    /// Closes the connection for good. Every stream ends once the driver has released the
+    /// connection (at the next turn of the event loop).
     pub fn close(&self) {
-        let _ = self.input.unbounded_send(Input::Close);
+        let _ = self.commands.unbounded_send(Command::Close);
         let mut shared = self.shared.borrow_mut();
-        shared.ready_state = ReadyState::Closed;
-        shared.dispatcher.close();
+        if !shared.closed {
+            shared.ready_state = Some(ReadyState::Closed);
+        }
     }
 }
 
@@ -176,38 +540,340 @@ impl Drop for Client {
     }
 }
 
-async fn forward(mut from: UnboundedReceiver<TransportEvent>, to: UnboundedSender<Input>) {
-    while let Some(event) = from.next().await {
-        if to.unbounded_send(Input::Transport(event)).is_err() {
-            break;
+/// How a connection (or a wait) ended.
+enum Outcome {
+    /// The connection failed; ask the policy.
+    Failed(Failure),
+    /// Reconnect at once, without counting a failure (page restored, visible again).
+    Restart,
+    /// Close for good.
+    Close,
+    /// The transport could not be created (a URL the browser refuses): close for good.
+    Error(Error),
+}
+
+/// The task behind a [`Client`].
+struct Driver {
+    url: String,
+    options: Options,
+    shared: Rc<RefCell<Shared>>,
+    backoff: Backoff,
+    dedupe: Dedupe,
+    /// The last event ID to resume from (`""`: none).
+    last_event_id: String,
+    event_types: Vec<String>,
+    /// Native `EventSource` failed once: resume over fetch, which sends `Last-Event-ID`
+    /// and sees status codes.
+    use_fetch: bool,
+    online: bool,
+    hidden: bool,
+}
+
+impl Driver {
+    async fn run(
+        mut self,
+        mut commands: UnboundedReceiver<Command>,
+        self_tx: UnboundedSender<Command>,
+    ) {
+        let (page_tx, page_rx) = unbounded();
+        let _page = PageEvents::listen(page_tx, self.options.pause_when_hidden);
+        // Page signals join the command channel, so one `select` serves both.
+        wasm_bindgen_futures::spawn_local(forward_page(page_rx, self_tx));
+        self.hidden = self.options.pause_when_hidden && crate::page::page_hidden();
+
+        let mut attempt = 0;
+        let mut delay = Duration::ZERO;
+        let reason = loop {
+            let kind = self.choose_transport();
+            self.shared.borrow_mut().emit(Lifecycle::Connecting {
+                attempt,
+                delay,
+                transport: kind,
+            });
+            if let Some(reason) = self.wait(delay, &mut commands).await {
+                break reason;
+            }
+            let outcome = self.connect(kind, &mut commands).await;
+            let failure = match outcome {
+                Outcome::Close => break CloseReason::Requested,
+                Outcome::Error(error) => break CloseReason::Error(error),
+                Outcome::Restart => {
+                    (attempt, delay) = (0, Duration::ZERO);
+                    continue;
+                }
+                Outcome::Failed(failure) => failure,
+            };
+            self.set_state(ReadyState::Connecting);
+            self.shared.borrow_mut().emit(Lifecycle::Reconnecting {
+                reason: failure.clone(),
+            });
+            let retry_fatal = failure.is_fatal()
+                && self
+                    .options
+                    .retry_hook
+                    .as_ref()
+                    .is_some_and(|hook| hook(&failure));
+            match self.backoff.on_failure(&failure, env::now(), retry_fatal) {
+                Decision::Retry {
+                    attempt: next,
+                    delay: wait,
+                } => (attempt, delay) = (next, wait),
+                Decision::Stop(stop) => break CloseReason::Stopped(stop),
+            }
+        };
+        self.finish(reason);
+    }
+
+    /// Waits `delay` (and, while offline or paused, for the page to come back).
+    /// Returns `Some` when the client must close instead.
+    async fn wait(
+        &mut self,
+        delay: Duration,
+        commands: &mut UnboundedReceiver<Command>,
+    ) -> Option<CloseReason> {
+        let mut timer = sleep(delay);
+        loop {
+            let blocked = !self.online || self.hidden;
+            if timer.is_terminated() && !blocked {
+                return None;
+            }
+            let command = futures::select_biased! {
+                command = commands.next() => command,
+                () = timer => continue,
+            };
+            match command {
+                None | Some(Command::Close) => return Some(CloseReason::Requested),
+                Some(Command::Listen(name)) => self.add_event_type(name),
+                Some(Command::Page(PageSignal::Online)) => {
+                    self.online = true;
+                    // Back online: skip the rest of the backoff wait.
+                    if !timer.is_terminated() {
+                        timer = sleep(self.backoff_now());
+                    }
+                }
+                Some(Command::Page(signal)) => self.on_page(signal),
+            }
         }
+    }
+
+    /// The remaining wait once the browser is back online (a `Retry-After` still counts).
+    fn backoff_now(&mut self) -> Duration {
+        match self.backoff.retry_now(env::now()) {
+            Decision::Retry { delay, .. } => delay,
+            Decision::Stop(_) => Duration::ZERO,
+        }
+    }
+
+    fn on_page(&mut self, signal: PageSignal) {
+        match signal {
+            PageSignal::Online => self.online = true,
+            PageSignal::Offline => self.online = false,
+            PageSignal::Hidden(hidden) => self.hidden = hidden && self.options.pause_when_hidden,
+            PageSignal::Restored => {}
+        }
+    }
+
+    fn add_event_type(&mut self, name: String) {
+        if !self.event_types.contains(&name) {
+            self.event_types.push(name);
+        }
+    }
+
+    fn choose_transport(&self) -> TransportKind {
+        if let Some(kind) = self.options.transport {
+            return kind;
+        }
+        let o = &self.options;
+        let needs_fetch = !o.headers.is_empty() || o.method != Method::Get || o.body.is_some();
+        if !needs_fetch && !self.use_fetch && env::has_event_source() {
+            TransportKind::EventSource
+        } else if env::has_fetch_streams() {
+            TransportKind::Fetch
+        } else {
+            TransportKind::LongPoll
+        }
+    }
+
+    fn request(&self, kind: TransportKind) -> Request {
+        let o = &self.options;
+        let resume = (!self.last_event_id.is_empty()).then(|| self.last_event_id.clone());
+        // An `EventSource` we open cannot send `Last-Event-ID`: the query parameter carries it.
+        let url = match (&resume, kind) {
+            (Some(id), TransportKind::EventSource) => {
+                transport::with_query(&self.url, &o.last_event_id_param, id)
+            }
+            _ => self.url.clone(),
+        };
+        Request {
+            url,
+            last_event_id: resume,
+            with_credentials: o.with_credentials,
+            headers: o.headers.clone(),
+            method: o.method,
+            body: o.body.clone(),
+            event_types: self.event_types.clone(),
+            max_event_size: o.max_event_size,
+            last_event_id_param: o.last_event_id_param.clone(),
+        }
+    }
+
+    /// Opens one connection and runs it until it ends.
+    async fn connect(
+        &mut self,
+        kind: TransportKind,
+        commands: &mut UnboundedReceiver<Command>,
+    ) -> Outcome {
+        let (sink, mut reports) = unbounded();
+        let request = self.request(kind);
+        let mut live = match transport::open(kind, &request, sink) {
+            Ok(live) => live,
+            Err(error) => return Outcome::Error(error),
+        };
+        self.shared.borrow_mut().transport = Some(kind);
+        self.dedupe.on_connect();
+        let idle = self.options.idle_timeout;
+        let mut last_activity = env::now();
+        let mut watchdog = idle.map_or_else(Fuse::terminated, sleep);
+        let mut opening = self
+            .options
+            .connect_timeout
+            .map_or_else(Fuse::terminated, sleep);
+        loop {
+            let step = futures::select_biased! {
+                command = commands.next() => Step::Command(command),
+                report = reports.next() => Step::Report(report),
+                () = watchdog => Step::Watchdog,
+                () = opening => Step::ConnectTimeout,
+            };
+            match step {
+                Step::Command(None | Some(Command::Close)) => return Outcome::Close,
+                Step::Command(Some(Command::Listen(name))) => {
+                    live.add_event_type(&name);
+                    self.add_event_type(name);
+                }
+                Step::Command(Some(Command::Page(signal))) => {
+                    self.on_page(signal);
+                    if signal == PageSignal::Restored || self.hidden {
+                        return Outcome::Restart;
+                    }
+                }
+                Step::Watchdog => {
+                    let quiet = env::now().saturating_sub(last_activity);
+                    match idle {
+                        Some(limit) if quiet >= limit => {
+                            return Outcome::Failed(Failure::IdleTimeout)
+                        }
+                        Some(limit) => watchdog = sleep(limit - quiet),
+                        None => {}
+                    }
+                }
+                Step::ConnectTimeout => {
+                    // The browser's `EventSource` does not say why it hangs; fetch will.
+                    self.use_fetch = kind == TransportKind::EventSource && env::has_fetch_streams();
+                    return Outcome::Failed(Failure::ConnectTimeout);
+                }
+                Step::Report(None) => return Outcome::Failed(Failure::StreamEnded),
+                Step::Report(Some(report)) => {
+                    let now = env::now();
+                    last_activity = now;
+                    match report {
+                        TransportEvent::Open => {
+                            opening = Fuse::terminated();
+                            self.backoff.on_open();
+                            self.set_state(ReadyState::Open);
+                            self.shared
+                                .borrow_mut()
+                                .emit(Lifecycle::Open { transport: kind });
+                        }
+                        TransportEvent::Event(event) => {
+                            self.backoff.on_activity(now);
+                            self.deliver(event);
+                        }
+                        TransportEvent::Retry(retry) => self.backoff.set_server_retry(retry),
+                        TransportEvent::Activity => self.backoff.on_activity(now),
+                        TransportEvent::EventTooLarge { limit } => {
+                            self.shared
+                                .borrow_mut()
+                                .emit(Lifecycle::EventTooLarge { limit });
+                        }
+                        TransportEvent::Interrupted => {
+                            // The browser would reconnect on its own, on its own schedule;
+                            // the policy takes over instead, resuming over fetch.
+                            self.use_fetch = env::has_fetch_streams();
+                            return Outcome::Failed(Failure::Network);
+                        }
+                        TransportEvent::Rejected => {
+                            // Status or content type refused; retry over fetch, which can
+                            // tell which (and stops on 204, 401, ...).
+                            self.use_fetch = env::has_fetch_streams();
+                            return Outcome::Failed(Failure::Network);
+                        }
+                        TransportEvent::Failed(failure) => return Outcome::Failed(failure),
+                    }
+                }
+            }
+        }
+    }
+
+    fn deliver(&mut self, mut event: Event) {
+        if !self.dedupe.admit(&event.last_event_id) {
+            return;
+        }
+        if event.last_event_id.is_empty() {
+            // The last event ID persists across reconnections (as in `EventSource`), but a
+            // new connection's parser starts empty: carry the resumed ID over.
+            event.last_event_id.clone_from(&self.last_event_id);
+        } else {
+            self.last_event_id.clone_from(&event.last_event_id);
+        }
+        let mut shared = self.shared.borrow_mut();
+        shared.last_event_id.clone_from(&event.last_event_id);
+        shared.dispatcher.dispatch(&event);
+    }
+
+    fn set_state(&self, state: ReadyState) {
+        let mut shared = self.shared.borrow_mut();
+        if shared.ready_state != Some(ReadyState::Closed) {
+            shared.ready_state = Some(state);
+        }
+    }
+
+    fn finish(self, reason: CloseReason) {
+        let mut shared = self.shared.borrow_mut();
+        shared.ready_state = Some(ReadyState::Closed);
+        shared.closed = true;
+        if let CloseReason::Stopped(stop) = &reason {
+            shared.stop = Some(stop.clone());
+        }
+        shared.emit(Lifecycle::Closed { reason });
+        shared.lifecycle.clear();
+        shared.dispatcher.close();
     }
 }
 
-async fn run(
-    mut transport: NativeEventSource,
-    mut inputs: UnboundedReceiver<Input>,
-    shared: Rc<RefCell<Shared>>,
-) {
-    while let Some(input) = inputs.next().await {
-        match input {
-            Input::Transport(TransportEvent::Open) => {
-                shared.borrow_mut().ready_state = ReadyState::Open;
-            }
-            Input::Transport(TransportEvent::Event(event)) => {
-                shared.borrow_mut().dispatcher.dispatch(&event);
-            }
-            Input::Transport(TransportEvent::Error) => {
-                shared.borrow_mut().ready_state = ReadyState::Connecting;
-            }
-            Input::Transport(TransportEvent::Closed) | Input::Close => break,
-            Input::Subscribe(name) => transport.add_event_type(&name),
+/// One turn of the connection loop.
+enum Step {
+    Command(Option<Command>),
+    Report(Option<TransportEvent>),
+    Watchdog,
+    ConnectTimeout,
+}
+
+/// A cancel-on-drop timer that is already done for a zero delay.
+fn sleep(delay: Duration) -> Fuse<TimeoutFuture> {
+    if delay.is_zero() {
+        return Fuse::terminated();
+    }
+    let millis = u32::try_from(delay.as_millis()).unwrap_or(u32::MAX);
+    TimeoutFuture::new(millis).fuse()
+}
+
+async fn forward_page(mut from: UnboundedReceiver<PageSignal>, to: UnboundedSender<Command>) {
+    while let Some(signal) = from.next().await {
+        if to.unbounded_send(Command::Page(signal)).is_err() {
+            break;
         }
     }
-    drop(transport);
-    let mut shared = shared.borrow_mut();
-    shared.ready_state = ReadyState::Closed;
-    shared.dispatcher.close();
 }
 
 /// A stream of [`Event`]s from a [`Client`]; ends (`None`) when the client closes.
@@ -220,5 +886,30 @@ impl Stream for EventStream {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
         self.0.poll_next_unpin(cx)
+    }
+}
+
+impl FusedStream for EventStream {
+    fn is_terminated(&self) -> bool {
+        self.0.is_terminated()
+    }
+}
+
+/// A stream of [`Lifecycle`] changes; ends after [`Lifecycle::Closed`].
+#[must_use = "streams do nothing unless polled"]
+#[derive(Debug)]
+pub struct LifecycleStream(UnboundedReceiver<Lifecycle>);
+
+impl Stream for LifecycleStream {
+    type Item = Lifecycle;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Lifecycle>> {
+        self.0.poll_next_unpin(cx)
+    }
+}
+
+impl FusedStream for LifecycleStream {
+    fn is_terminated(&self) -> bool {
+        self.0.is_terminated()
     }
 }

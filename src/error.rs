@@ -19,6 +19,14 @@ pub enum Error {
     /// is missing in this environment).
     #[error("unsupported environment: {0}")]
     Unsupported(String),
+    /// An option was given a value it cannot take (a header name, a method, ...).
+    #[error("invalid option {option}: {reason}")]
+    InvalidOption {
+        /// The option's name.
+        option: &'static str,
+        /// Why the value was refused.
+        reason: String,
+    },
     /// A JavaScript exception, carried as its message.
     #[error("JavaScript error: {0}")]
     Js(String),
@@ -30,6 +38,7 @@ impl Error {
         match self {
             Error::InvalidUrl { .. } => "invalid-url",
             Error::Unsupported(_) => "unsupported",
+            Error::InvalidOption { .. } => "invalid-option",
             Error::Js(_) => "js",
         }
     }

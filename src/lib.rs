@@ -19,16 +19,24 @@
 //! ```
 
 mod client;
+mod dedupe;
 mod dispatch;
+mod env;
 mod error;
 mod event;
+mod page;
 pub mod reconnect;
 mod transport;
+mod typed;
 
 #[cfg(target_arch = "wasm32")]
 mod js;
 
-pub use client::{Client, ClientBuilder, EventStream, ReadyState};
+pub use client::{
+    Client, ClientBuilder, CloseReason, EventStream, Lifecycle, LifecycleStream, ReadyState,
+    RetryHook,
+};
 pub use error::Error;
 pub use event::Event;
-pub use transport::TransportKind;
+pub use transport::{Method, TransportKind};
+pub use typed::{DecodeError, DecodeErrorKind, JsonStream, Message, TypedStream};

@@ -206,6 +206,11 @@ pub enum Failure {
     /// (retryable).
     #[error("no data received within the idle timeout")]
     IdleTimeout,
+    /// The connection did not open within the connect timeout (retryable). A browser's
+    /// `EventSource` that got a wrong content type on a body that stays open never reports
+    /// an error; this is how the client notices.
+    #[error("the connection did not open within the connect timeout")]
+    ConnectTimeout,
     /// The server answered with a non-success status; see [`Failure::is_fatal`] for which
     /// ones are retried.
     #[error("HTTP status {status}")]
@@ -233,7 +238,10 @@ enum Class {
 impl Failure {
     fn class(&self) -> Class {
         match self {
-            Failure::Network | Failure::StreamEnded | Failure::IdleTimeout => Class::Retry,
+            Failure::Network
+            | Failure::StreamEnded
+            | Failure::IdleTimeout
+            | Failure::ConnectTimeout => Class::Retry,
             Failure::Status { status, .. } => match status {
                 204 => Class::NoContent,
                 408 | 429 | 500..=599 => Class::Retry,
@@ -879,6 +887,7 @@ mod tests {
             (Failure::Network, Want::Retry),
             (Failure::StreamEnded, Want::Retry),
             (Failure::IdleTimeout, Want::Retry),
+            (Failure::ConnectTimeout, Want::Retry),
             // 408 Request Timeout and 429 Too Many Requests are retried.
             (status(408), Want::Retry),
             (status(429), Want::Retry),

@@ -9,7 +9,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{EventSource, EventSourceInit, MessageEvent};
 
-use super::{Sink, TransportEvent};
+use super::{Request, Sink, TransportEvent};
 use crate::{Error, Event};
 
 type Listener = Closure<dyn FnMut(web_sys::Event)>;
@@ -24,20 +24,16 @@ pub(crate) struct NativeEventSource {
 
 impl NativeEventSource {
     /// Opens `url` and listens for `open`, `error`, `message` and each of `event_types`.
-    pub(crate) fn open(
-        url: &str,
-        with_credentials: bool,
-        event_types: &[String],
-        sink: Sink,
-    ) -> Result<Self, Error> {
+    pub(crate) fn open(request: &Request, sink: Sink) -> Result<Self, Error> {
         let init = EventSourceInit::new();
-        init.set_with_credentials(with_credentials);
-        let source = EventSource::new_with_event_source_init_dict(url, &init).map_err(|e| {
-            Error::InvalidUrl {
-                url: url.to_owned(),
-                reason: js_message(&e),
-            }
-        })?;
+        init.set_with_credentials(request.with_credentials);
+        let source =
+            EventSource::new_with_event_source_init_dict(&request.url, &init).map_err(|e| {
+                Error::InvalidUrl {
+                    url: request.url.clone(),
+                    reason: js_message(&e),
+                }
+            })?;
         let mut this = Self {
             source,
             sink,
@@ -46,7 +42,7 @@ impl NativeEventSource {
         this.listen_control("open");
         this.listen_control("error");
         this.add_event_type("message");
-        for name in event_types {
+        for name in &request.event_types {
             this.add_event_type(name);
         }
         Ok(this)
@@ -80,9 +76,9 @@ impl NativeEventSource {
             let report = if is_open {
                 TransportEvent::Open
             } else if source.ready_state() == EventSource::CLOSED {
-                TransportEvent::Closed
+                TransportEvent::Rejected
             } else {
-                TransportEvent::Error
+                TransportEvent::Interrupted
             };
             let _ = sink.unbounded_send(report);
         });

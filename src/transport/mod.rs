@@ -1,13 +1,21 @@
-//! Transports: the ways the client reaches a server. Each one turns its I/O into
-//! [`TransportEvent`]s sent down a channel, and releases everything it holds on `Drop`.
+//! Transports: the ways the client reaches a server.
+//!
+//! Every transport is opened with a [`Request`] and a [`Sink`]; it reports what happens as
+//! [`TransportEvent`]s down that sink and releases everything it holds (listeners, timers,
+//! in-flight requests) when dropped. The client gives each connection attempt a fresh
+//! channel, so a report that races with a drop is simply never read.
 
 use std::fmt;
+use std::time::Duration;
 
 use futures::channel::mpsc::UnboundedSender;
 
+use crate::reconnect::Failure;
 use crate::Event;
 
 pub(crate) mod eventsource;
+pub(crate) mod fetch;
+pub(crate) mod longpoll;
 
 /// Which transport a connection uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -15,13 +23,20 @@ pub(crate) mod eventsource;
 pub enum TransportKind {
     /// The browser's own [`EventSource`](https://developer.mozilla.org/en-US/docs/Web/API/EventSource).
     EventSource,
+    /// [`fetch`](https://developer.mozilla.org/en-US/docs/Web/API/Fetch_API) with the
+    /// response body read as a stream and parsed in wasm.
+    Fetch,
+    /// Repeated `fetch` requests, each answered with a complete batch of events.
+    LongPoll,
 }
 
 impl TransportKind {
-    /// The transport's name as the JS API reports it.
+    /// The transport's name as the JS API reports it: `"eventsource"`, `"fetch"` or `"long-poll"`.
     pub fn as_str(self) -> &'static str {
         match self {
             TransportKind::EventSource => "eventsource",
+            TransportKind::Fetch => "fetch",
+            TransportKind::LongPoll => "long-poll",
         }
     }
 }
@@ -32,18 +47,180 @@ impl fmt::Display for TransportKind {
     }
 }
 
+/// The HTTP request method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Method {
+    /// `GET` (the default, and the only method `EventSource` can use).
+    #[default]
+    Get,
+    /// `POST`, with the request's body.
+    Post,
+}
+
+/// Everything a transport needs to open one connection.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Request {
+    /// The URL to open, already carrying the resume query parameter when one is wanted.
+    pub(crate) url: String,
+    /// The last event ID seen, sent as the `Last-Event-ID` header by the transports that
+    /// can set headers (`EventSource` cannot).
+    pub(crate) last_event_id: Option<String>,
+    /// Send credentials (cookies) cross-origin.
+    pub(crate) with_credentials: bool,
+    /// Extra request headers (not for `EventSource`).
+    pub(crate) headers: Vec<(String, String)>,
+    /// Request method (not for `EventSource`).
+    pub(crate) method: Method,
+    /// Request body, with `Method::Post`.
+    pub(crate) body: Option<String>,
+    /// Event types to listen for besides `message` (only `EventSource` needs them).
+    pub(crate) event_types: Vec<String>,
+    /// The largest event the parser accepts, in bytes.
+    pub(crate) max_event_size: usize,
+    /// The query parameter that carries the last event ID where no header can
+    /// (`EventSource` reconnects we start, long polling); default `lastEventId`.
+    pub(crate) last_event_id_param: String,
+}
+
+/// `url` with the query parameter `key` set to `value` (replacing any earlier `key`),
+/// keeping the fragment in place. Pure string work, so it runs the same in browsers,
+/// workers and Node, and for relative URLs.
+pub(crate) fn with_query(url: &str, key: &str, value: &str) -> String {
+    let (rest, fragment) = match url.find('#') {
+        Some(i) => url.split_at(i),
+        None => (url, ""),
+    };
+    let (path, query) = match rest.find('?') {
+        Some(i) => (&rest[..i], &rest[i + 1..]),
+        None => (rest, ""),
+    };
+    let mut out = String::with_capacity(url.len() + key.len() + value.len() + 2);
+    out.push_str(path);
+    out.push('?');
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let name = pair.split('=').next().unwrap_or_default();
+        if name != key {
+            out.push_str(pair);
+            out.push('&');
+        }
+    }
+    percent_encode(key, &mut out);
+    out.push('=');
+    percent_encode(value, &mut out);
+    out.push_str(fragment);
+    out
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn percent_encode(text: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &byte in text.as_bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 15)]));
+        }
+    }
+}
+
 /// What a live transport reports to the client.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum TransportEvent {
-    /// The connection is open: headers accepted, events may follow.
+    /// The connection is open: status and content type accepted, events may follow.
     Open,
     /// A complete event was dispatched.
     Event(Event),
-    /// The connection ended; the browser will not retry it by itself.
-    Closed,
-    /// The connection failed and the browser is retrying on its own.
-    Error,
+    /// The stream set a new reconnection time (`retry:`).
+    Retry(Duration),
+    /// Bytes arrived that were not an event (a comment, a partial event): the connection is alive.
+    Activity,
+    /// An event exceeded the maximum size and was dropped; the stream goes on.
+    EventTooLarge {
+        /// The configured limit in bytes.
+        limit: usize,
+    },
+    /// The native `EventSource` lost its connection and is reconnecting on its own
+    /// (with the `Last-Event-ID` header).
+    Interrupted,
+    /// The native `EventSource` gave up: the server answered with a status other than 200,
+    /// a wrong content type or 204, which the browser does not tell apart. The client
+    /// finds out which by trying again over a transport that can see the response.
+    Rejected,
+    /// The connection ended for this reason; the transport is finished.
+    Failed(Failure),
 }
 
 /// Where a transport sends what it sees.
 pub(crate) type Sink = UnboundedSender<TransportEvent>;
+
+/// A live connection over one of the transports; dropping it closes the connection.
+pub(crate) enum Live {
+    EventSource(eventsource::NativeEventSource),
+    // Held for their `Drop`, which aborts the connection.
+    #[allow(dead_code)]
+    Fetch(fetch::FetchStream),
+    #[allow(dead_code)]
+    LongPoll(longpoll::LongPoll),
+}
+
+impl Live {
+    /// Starts delivering events of type `name` (only `EventSource` needs to be told).
+    pub(crate) fn add_event_type(&mut self, name: &str) {
+        if let Live::EventSource(source) = self {
+            source.add_event_type(name);
+        }
+    }
+}
+
+/// Opens a connection over `kind`.
+pub(crate) fn open(
+    kind: TransportKind,
+    request: &Request,
+    sink: Sink,
+) -> Result<Live, crate::Error> {
+    Ok(match kind {
+        TransportKind::EventSource => {
+            Live::EventSource(eventsource::NativeEventSource::open(request, sink)?)
+        }
+        TransportKind::Fetch => Live::Fetch(fetch::FetchStream::open(request, sink)?),
+        TransportKind::LongPoll => Live::LongPoll(longpoll::LongPoll::open(request, sink)?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_query;
+
+    #[test]
+    fn with_query_adds_replaces_and_keeps_the_fragment() {
+        let cases = [
+            // no query yet
+            ("/events", "/events?lastEventId=7"),
+            // appended after existing parameters
+            ("/events?topic=a", "/events?topic=a&lastEventId=7"),
+            // an earlier value is replaced, not duplicated
+            (
+                "/events?lastEventId=1&topic=a",
+                "/events?topic=a&lastEventId=7",
+            ),
+            // the fragment stays last
+            ("http://h/e?topic=a#x", "http://h/e?topic=a&lastEventId=7#x"),
+            // a trailing `?` or `&` leaves no empty pair behind
+            ("/e?", "/e?lastEventId=7"),
+            ("/e?a=1&", "/e?a=1&lastEventId=7"),
+        ];
+        for (url, want) in cases {
+            assert_eq!(with_query(url, "lastEventId", "7"), want, "{url}");
+        }
+    }
+
+    #[test]
+    fn with_query_percent_encodes_the_value() {
+        assert_eq!(
+            with_query("/e", "lastEventId", "a b&c=d/é"),
+            "/e?lastEventId=a%20b%26c%3Dd%2F%C3%A9"
+        );
+    }
+}

@@ -1,0 +1,116 @@
+//! Page-lifecycle signals: `online`, `offline`, `pageshow` (back/forward cache) and
+//! `visibilitychange`, turned into messages for the client's driver.
+//!
+//! The listeners are owned by [`PageEvents`] and removed when it is dropped. Outside a page
+//! (Node, workers without these events) nothing is registered.
+
+use futures::channel::mpsc::UnboundedSender;
+use js_sys::{global, Reflect};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::EventTarget;
+
+/// A page-lifecycle change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PageSignal {
+    /// The browser is back online: reconnect now instead of waiting.
+    Online,
+    /// The browser went offline: wait for `Online` before reconnecting.
+    Offline,
+    /// The page came back from the back/forward cache: its connections were closed.
+    Restored,
+    /// The page became hidden (`true`) or visible (`false`).
+    Hidden(bool),
+}
+
+type Listener = Closure<dyn FnMut(web_sys::Event)>;
+
+/// The page-lifecycle listeners of one client.
+pub(crate) struct PageEvents {
+    registered: Vec<(EventTarget, &'static str, Listener)>,
+}
+
+impl PageEvents {
+    /// Listens on the global object (and `document` for visibility, when `visibility`).
+    pub(crate) fn listen(sink: UnboundedSender<PageSignal>, visibility: bool) -> Self {
+        let mut this = Self {
+            registered: Vec::new(),
+        };
+        let Ok(target) = global().dyn_into::<EventTarget>() else {
+            return this; // Node 20's global object is no EventTarget: no page, no signals.
+        };
+        let send = |signal: fn(&web_sys::Event) -> Option<PageSignal>| {
+            let sink = sink.clone();
+            Closure::new(move |event: web_sys::Event| {
+                if let Some(signal) = signal(&event) {
+                    let _ = sink.unbounded_send(signal);
+                }
+            })
+        };
+        this.add(&target, "online", send(|_| Some(PageSignal::Online)));
+        this.add(&target, "offline", send(|_| Some(PageSignal::Offline)));
+        this.add(
+            &target,
+            "pageshow",
+            send(|event| {
+                let persisted = Reflect::get(event, &JsValue::from_str("persisted"))
+                    .ok()
+                    .and_then(|p| p.as_bool())
+                    .unwrap_or(false);
+                persisted.then_some(PageSignal::Restored)
+            }),
+        );
+        if visibility {
+            if let Some(document) = document() {
+                let hidden_of = document.clone();
+                let sink = sink.clone();
+                let listener: Listener = Closure::new(move |_event: web_sys::Event| {
+                    let _ = sink.unbounded_send(PageSignal::Hidden(is_hidden(&hidden_of)));
+                });
+                this.add(&document, "visibilitychange", listener);
+            }
+        }
+        this
+    }
+
+    fn add(&mut self, target: &EventTarget, name: &'static str, listener: Listener) {
+        let _ = target.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
+        self.registered.push((target.clone(), name, listener));
+    }
+}
+
+impl Drop for PageEvents {
+    fn drop(&mut self) {
+        for (target, name, listener) in self.registered.drain(..) {
+            let _ =
+                target.remove_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
+        }
+    }
+}
+
+/// `navigator.onLine`, or `true` where there is no such thing.
+pub(crate) fn is_online() -> bool {
+    Reflect::get(&global(), &JsValue::from_str("navigator"))
+        .and_then(|navigator| Reflect::get(&navigator, &JsValue::from_str("onLine")))
+        .ok()
+        .and_then(|online| online.as_bool())
+        .unwrap_or(true)
+}
+
+/// `document.hidden` at this moment (`false` outside a page).
+pub(crate) fn page_hidden() -> bool {
+    document().is_some_and(|d| is_hidden(&d))
+}
+
+fn document() -> Option<EventTarget> {
+    Reflect::get(&global(), &JsValue::from_str("document"))
+        .ok()
+        .and_then(|d| d.dyn_into::<EventTarget>().ok())
+}
+
+fn is_hidden(document: &EventTarget) -> bool {
+    Reflect::get(document, &JsValue::from_str("hidden"))
+        .ok()
+        .and_then(|h| h.as_bool())
+        .unwrap_or(false)
+}

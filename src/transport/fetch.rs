@@ -1,0 +1,956 @@
+//! The fetch-streaming transport: one `fetch` whose response body is read as a stream and
+//! parsed in wasm by the workspace codec.
+//!
+//! Unlike `EventSource` it can send headers (`Last-Event-ID`, `Authorization`, ...), use
+//! `POST` with a body, and see the response's status, `Retry-After` and `Content-Type`, so
+//! every failure is reported precisely. It uses the global `fetch`, so it runs in windows,
+//! workers and Node alike.
+//!
+//! The pieces both fetch-based transports share (building the request, checking the
+//! response, feeding the parser, owning the task) live here too; see
+//! [`longpoll`](super::longpoll).
+//!
+//! # Lifetime
+//!
+//! The I/O runs in a `spawn_local` task owned by the transport. Dropping the transport
+//! aborts that task at once (its pending promises and timers are dropped with it, so nothing
+//! is reported afterwards) and aborts the `AbortController` whose signal is on every request,
+//! which closes the connection. The task also stops by itself when the receiving end of the
+//! sink is gone, and aborts the controller whenever it ends.
+
+use std::future::Future;
+use std::time::Duration;
+
+use futures::future::{AbortHandle, Abortable};
+use js_sys::{Promise, Uint8Array};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_sse_codec::{Item, ParseError, Parser};
+use web_sys::{
+    AbortController, AbortSignal, Headers, ReadableStreamDefaultReader, ReadableStreamReadResult,
+    RequestCache, RequestCredentials, RequestInit, Response,
+};
+
+use super::eventsource::js_message;
+use super::{Method, Request, Sink, TransportEvent};
+use crate::reconnect::Failure;
+use crate::{Error, Event};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch` (`globalThis.fetch`): present in windows, workers and Node 18+,
+    /// unlike `window.fetch`.
+    #[wasm_bindgen(js_name = fetch, catch)]
+    fn global_fetch(input: &web_sys::Request) -> Result<Promise, JsValue>;
+}
+
+/// A live fetch stream. Dropping it aborts the request and its task.
+pub(crate) struct FetchStream {
+    _task: Task,
+}
+
+impl FetchStream {
+    /// Starts `fetch(request.url)` and streams its body into `sink`.
+    ///
+    /// Fails synchronously only when the request cannot be built: no `fetch` or
+    /// `AbortController` in this environment, an invalid header, a body with `GET`, or a
+    /// URL the `Request` constructor refuses. Everything else is reported through `sink`:
+    /// `Open` once the response is accepted, then events, and one final `Failed`.
+    pub(crate) fn open(request: &Request, sink: Sink) -> Result<Self, Error> {
+        let controller = new_abort_controller()?;
+        let prepared = Prepared::new(request, &controller.signal())?;
+        prepared.set_last_event_id(request.last_event_id.as_deref());
+        let fetch_request = prepared.build(&request.url)?;
+        let max_event_size = request.max_event_size;
+        let signal = controller.signal();
+        let task = Task::spawn(controller, async move {
+            let failure = stream(&fetch_request, max_event_size, &sink).await;
+            report_end(failure, &signal, &sink);
+        });
+        Ok(Self { _task: task })
+    }
+}
+
+/// Fetches and streams; returns why the stream ended, or `None` when it should end quietly
+/// (the sink is closed).
+async fn stream(request: &web_sys::Request, max_event_size: usize, sink: &Sink) -> Option<Failure> {
+    let response = match fetch(request).await {
+        Ok(response) => response,
+        Err(_) => return Some(Failure::Network),
+    };
+    if let Err(failure) = check_response(&response) {
+        return Some(failure);
+    }
+    if sink.unbounded_send(TransportEvent::Open).is_err() {
+        return None;
+    }
+    let mut parser = Parser::with_max_event_size(max_event_size);
+    let Some(body) = response.body() else {
+        // No streamable body (old engines): read it whole, then the stream has ended.
+        let Ok(bytes) = read_body(&response).await else {
+            return Some(Failure::Network);
+        };
+        return feed_chunk(&mut parser, &bytes, sink)
+            .open
+            .then_some(Failure::StreamEnded);
+    };
+    let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    // Chunks are copied into this one buffer with `copy_to_uninit` rather than with
+    // `Uint8Array::to_vec`: both make exactly one copy out of JS memory, but `to_vec`
+    // allocates (and later frees) a fresh `Vec` per chunk, while the reused buffer costs no
+    // allocation once it has grown to the largest chunk, and writing into its spare capacity
+    // needs no zero-filling first.
+    let mut buffer: Vec<u8> = Vec::new();
+    loop {
+        let read = JsFuture::from(reader.read()).await;
+        if sink.is_closed() {
+            return None;
+        }
+        let Ok(read) = read else {
+            return Some(Failure::Network);
+        };
+        let read: ReadableStreamReadResult = read.unchecked_into();
+        if read.get_done().unwrap_or(false) {
+            return Some(Failure::StreamEnded);
+        }
+        let value = read.get_value();
+        let Some(chunk) = value.dyn_ref::<Uint8Array>() else {
+            // A fetch body only ever yields Uint8Arrays; anything else is a broken stream.
+            return Some(Failure::Network);
+        };
+        let len = chunk.length() as usize;
+        buffer.clear();
+        buffer.reserve(len);
+        let bytes = chunk.copy_to_uninit(buffer.spare_capacity_mut().get_mut(..len)?);
+        if !feed_chunk(&mut parser, bytes, sink).open {
+            return None;
+        }
+    }
+}
+
+/// Sends the terminal report of a task that ended on its own, unless it was aborted.
+pub(crate) fn report_end(failure: Option<Failure>, signal: &AbortSignal, sink: &Sink) {
+    if let Some(failure) = failure {
+        if !signal.aborted() {
+            let _ = sink.unbounded_send(TransportEvent::Failed(failure));
+        }
+    }
+}
+
+/// A new `AbortController`, or `Unsupported` where there is none.
+pub(crate) fn new_abort_controller() -> Result<AbortController, Error> {
+    AbortController::new()
+        .map_err(|e| Error::Unsupported(format!("AbortController: {}", js_message(&e))))
+}
+
+/// The spawned I/O of a transport. Dropping it aborts the task (its future is dropped, so
+/// nothing is reported afterwards) and the controller (closing the connection).
+pub(crate) struct Task {
+    controller: AbortController,
+    handle: AbortHandle,
+}
+
+impl Task {
+    /// Spawns `future` on the current thread's executor. When it ends on its own, the
+    /// controller is aborted too, so no request outlives its task.
+    pub(crate) fn spawn<F>(controller: AbortController, future: F) -> Self
+    where
+        F: Future<Output = ()> + 'static,
+    {
+        let (handle, registration) = AbortHandle::new_pair();
+        let task = Abortable::new(future, registration);
+        let on_end = controller.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if task.await.is_ok() {
+                on_end.abort();
+            }
+        });
+        Self { controller, handle }
+    }
+}
+
+impl Drop for Task {
+    fn drop(&mut self) {
+        // The abort flag is checked before the task is polled again, so the task never sees
+        // the rejection that the controller's abort causes.
+        self.handle.abort();
+        self.controller.abort();
+    }
+}
+
+/// The parts of a request that stay the same across the requests of one transport.
+pub(crate) struct Prepared {
+    init: RequestInit,
+    headers: Headers,
+}
+
+impl Prepared {
+    /// Validates and builds the request options: method, headers (plus
+    /// `Accept: text/event-stream`), body, credentials, `cache: "no-store"` and `signal`.
+    pub(crate) fn new(request: &Request, signal: &AbortSignal) -> Result<Self, Error> {
+        if !js_sys::Reflect::has(&js_sys::global(), &JsValue::from_str("fetch")).unwrap_or(false) {
+            return Err(Error::Unsupported("fetch is not available".to_owned()));
+        }
+        let headers = Headers::new()
+            .map_err(|e| Error::Unsupported(format!("Headers: {}", js_message(&e))))?;
+        for (name, value) in &request.headers {
+            headers.set(name, value).map_err(|e| Error::InvalidOption {
+                option: "headers",
+                reason: format!("{name:?}: {}", js_message(&e)),
+            })?;
+        }
+        headers
+            .set("Accept", "text/event-stream")
+            .map_err(|e| Error::Js(js_message(&e)))?;
+        let init = RequestInit::new();
+        init.set_method(match request.method {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        });
+        if let Some(body) = &request.body {
+            if request.method == Method::Get {
+                return Err(Error::InvalidOption {
+                    option: "body",
+                    reason: "a GET request cannot have a body; use POST".to_owned(),
+                });
+            }
+            init.set_body(&JsValue::from_str(body));
+        }
+        init.set_headers(&headers);
+        init.set_credentials(if request.with_credentials {
+            RequestCredentials::Include
+        } else {
+            RequestCredentials::SameOrigin
+        });
+        init.set_cache(RequestCache::NoStore);
+        init.set_signal(Some(signal));
+        Ok(Self { init, headers })
+    }
+
+    /// Sets (or, for `None` and `""`, removes) the `Last-Event-ID` header of the requests
+    /// built from now on. An id that is not a valid header value (say, one holding U+FFFD)
+    /// is not sent as a header; the query parameter still carries it where one is used.
+    pub(crate) fn set_last_event_id(&self, id: Option<&str>) {
+        match id.filter(|id| !id.is_empty()) {
+            Some(id) => {
+                if self.headers.set("Last-Event-ID", id).is_err() {
+                    let _ = self.headers.delete("Last-Event-ID");
+                }
+            }
+            None => {
+                let _ = self.headers.delete("Last-Event-ID");
+            }
+        }
+    }
+
+    /// A `Request` for `url` with the current options (headers are copied, so later
+    /// changes do not affect it).
+    pub(crate) fn build(&self, url: &str) -> Result<web_sys::Request, Error> {
+        web_sys::Request::new_with_str_and_init(url, &self.init).map_err(|e| Error::InvalidUrl {
+            url: url.to_owned(),
+            reason: js_message(&e),
+        })
+    }
+}
+
+/// `fetch(request)`, resolved to its `Response`.
+pub(crate) async fn fetch(request: &web_sys::Request) -> Result<Response, JsValue> {
+    let response = JsFuture::from(global_fetch(request)?).await?;
+    response.dyn_into::<Response>()
+}
+
+/// The whole body as bytes (`arrayBuffer()`, which works where bodies cannot be streamed).
+pub(crate) async fn read_body(response: &Response) -> Result<Vec<u8>, JsValue> {
+    let buffer = JsFuture::from(response.array_buffer()?).await?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+/// Accepts a response with status 200 and a `text/event-stream` content type.
+///
+/// Any other status fails with [`Failure::Status`] (including 204, which the policy treats
+/// as "stop"), carrying `Retry-After` if present and parseable (see [`parse_retry_after`];
+/// cross-origin, the server must expose the header). A wrong or missing content type fails
+/// with [`Failure::ContentType`] holding the received value (`""` when missing).
+pub(crate) fn check_response(response: &Response) -> Result<(), Failure> {
+    let headers = response.headers();
+    let header = |name: &str| headers.get(name).ok().flatten();
+    let status = response.status();
+    if status != 200 {
+        let retry_after =
+            header("retry-after").and_then(|value| parse_retry_after(&value, js_sys::Date::now()));
+        return Err(Failure::Status {
+            status,
+            retry_after,
+        });
+    }
+    let content_type = header("content-type").unwrap_or_default();
+    if is_event_stream(&content_type) {
+        Ok(())
+    } else {
+        Err(Failure::ContentType(content_type))
+    }
+}
+
+/// Whether a `Content-Type` value's media type is `text/event-stream` (compared
+/// case-insensitively; parameters such as `charset` are ignored).
+pub(crate) fn is_event_stream(content_type: &str) -> bool {
+    let media_type = content_type.split(';').next().unwrap_or_default();
+    media_type.trim().eq_ignore_ascii_case("text/event-stream")
+}
+
+/// Parses a `Retry-After` value: delta-seconds, or an HTTP-date in the IMF-fixdate form
+/// (`Sun, 06 Nov 1994 08:49:37 GMT`, the only form senders may generate; the obsolete
+/// RFC 850 and asctime forms are not recognised). A date is turned into a delay from
+/// `now_ms` (milliseconds since the Unix epoch); a date in the past means no wait.
+pub(crate) fn parse_retry_after(value: &str, now_ms: f64) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Too many digits to fit: wait "forever" rather than not at all.
+        return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
+    }
+    let at_ms = parse_imf_fixdate(value)? as f64 * 1000.0;
+    let delay_ms = (at_ms - now_ms).max(0.0);
+    Some(Duration::from_millis(delay_ms as u64))
+}
+
+/// Seconds since the Unix epoch of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
+fn parse_imf_fixdate(value: &str) -> Option<i64> {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let number = |text: &str, digits: usize| -> Option<i64> {
+        (text.len() == digits && text.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| text.parse().ok())
+            .flatten()
+    };
+    let mut parts = value.split(' ');
+    let weekday = parts.next()?;
+    if weekday.len() != 4 || !weekday.ends_with(',') {
+        return None;
+    }
+    let day = number(parts.next()?, 2)?;
+    let month_name = parts.next()?;
+    let month = MONTHS.iter().position(|m| *m == month_name)? as i64 + 1;
+    let year = number(parts.next()?, 4)?;
+    let mut time = parts.next()?.split(':');
+    let hour = number(time.next()?, 2)?;
+    let minute = number(time.next()?, 2)?;
+    let second = number(time.next()?, 2)?;
+    if time.next().is_some() || parts.next()? != "GMT" || parts.next().is_some() {
+        return None;
+    }
+    if !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm), proleptic Gregorian calendar.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let month_index = (month + 9) % 12;
+    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    Some(days * 86_400 + hour * 3600 + minute * 60 + second)
+}
+
+/// What feeding one chunk produced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Fed {
+    /// The sink still has a receiver.
+    pub(crate) open: bool,
+    /// Events dispatched by this chunk.
+    pub(crate) events: usize,
+}
+
+/// Feeds one chunk to `parser` and reports what it produced: each event, each `retry`
+/// value, and `EventTooLarge` when an event was dropped (after the chunk's other items:
+/// the parser reports the error once the whole chunk is parsed, and recovers on its own).
+///
+/// `Activity` goes out at most once per chunk: at the chunk's first comment, or at its end
+/// when it produced no other report (a partial event, a blank line), so the idle watchdog
+/// learns about every chunk of bytes.
+pub(crate) fn feed_chunk(parser: &mut Parser, chunk: &[u8], sink: &Sink) -> Fed {
+    let mut open = true;
+    let mut events = 0;
+    let mut reported = false;
+    let mut activity = false;
+    let mut send = |report: TransportEvent| open &= sink.unbounded_send(report).is_ok();
+    let result = parser.feed(chunk, |item| {
+        let report = match item {
+            Item::Event(event) => {
+                events += 1;
+                TransportEvent::Event(into_event(event))
+            }
+            Item::Retry(ms) => TransportEvent::Retry(Duration::from_millis(ms)),
+            Item::Comment(_) if activity => return,
+            Item::Comment(_) => {
+                activity = true;
+                TransportEvent::Activity
+            }
+        };
+        reported = true;
+        send(report);
+    });
+    if let Err(ParseError::EventTooLarge { limit }) = result {
+        reported = true;
+        send(TransportEvent::EventTooLarge { limit });
+    }
+    if !reported {
+        send(TransportEvent::Activity);
+    }
+    Fed { open, events }
+}
+
+/// The codec's event as the crate's, moving the data (usually the large part) uncopied.
+fn into_event(event: wasm_sse_codec::Event) -> Event {
+    let event_type = event.event_type().to_owned();
+    let last_event_id = event.id().to_owned();
+    Event {
+        event_type,
+        data: event.into_data(),
+        last_event_id,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use futures::channel::mpsc;
+    use wasm_sse_codec::Parser;
+
+    use super::{feed_chunk, is_event_stream, parse_imf_fixdate, parse_retry_after, Fed};
+    use crate::transport::TransportEvent;
+    use crate::Event;
+
+    #[test]
+    fn content_type_media_type_is_compared_without_case_or_parameters() {
+        assert!(is_event_stream("text/event-stream"));
+        assert!(is_event_stream("Text/Event-Stream; charset=utf-8"));
+        assert!(is_event_stream(" text/event-stream ;x=y"));
+        assert!(!is_event_stream("text/plain"));
+        assert!(!is_event_stream(""));
+        assert!(!is_event_stream("text/event-streams"));
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_and_imf_fixdates() {
+        assert_eq!(parse_retry_after("7", 0.0), Some(Duration::from_secs(7)));
+        assert_eq!(parse_retry_after(" 0 ", 0.0), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("99999999999999999999999", 0.0),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        assert_eq!(parse_retry_after("-1", 0.0), None);
+        assert_eq!(parse_retry_after("soon", 0.0), None);
+        assert_eq!(parse_retry_after("", 0.0), None);
+        assert_eq!(parse_imf_fixdate("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(
+            parse_imf_fixdate("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
+        assert_eq!(
+            parse_imf_fixdate("Tue, 29 Feb 2000 12:00:00 GMT"),
+            Some(951_825_600)
+        );
+        let now = 784_111_777_000.0 - 2_500.0;
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now),
+            Some(Duration::from_millis(2_500))
+        );
+        // In the past: no wait.
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now + 10_000.0),
+            Some(Duration::ZERO)
+        );
+        for bad in [
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 6 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+        ] {
+            assert_eq!(parse_imf_fixdate(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn feed_chunk_reports_items_and_one_activity_per_chunk() {
+        let (sink, mut rx) = mpsc::unbounded();
+        let mut parser = Parser::with_max_event_size(16);
+        let mut fed = |chunk: &[u8]| feed_chunk(&mut parser, chunk, &sink);
+        assert_eq!(
+            fed(b": a\n: b\nretry: 5\n"),
+            Fed {
+                open: true,
+                events: 0
+            }
+        );
+        assert_eq!(
+            fed(b"id: 1\nda"),
+            Fed {
+                open: true,
+                events: 0
+            }
+        );
+        assert_eq!(
+            fed(b"ta: x\n\n"),
+            Fed {
+                open: true,
+                events: 1
+            }
+        );
+        assert_eq!(
+            fed(b"data: 0123456789abcdef\n\ndata: y\n\n"),
+            Fed {
+                open: true,
+                events: 1
+            }
+        );
+        let mut reports = Vec::new();
+        while let Ok(report) = rx.try_recv() {
+            reports.push(report);
+        }
+        assert_eq!(
+            reports,
+            [
+                TransportEvent::Activity,
+                TransportEvent::Retry(Duration::from_millis(5)),
+                TransportEvent::Activity,
+                TransportEvent::Event(Event::new("message", "x", "1")),
+                TransportEvent::Event(Event::new("message", "y", "1")),
+                TransportEvent::EventTooLarge { limit: 16 },
+            ]
+        );
+        drop(rx);
+        assert!(!fed(b"data: z\n\n").open);
+    }
+}
+
+/// Browser-test helpers shared by the transports' tests: they talk to the dev server that
+/// `scripts/test.sh` starts (its URL is baked in at compile time as `SSE_DEVSERVER_URL`).
+#[cfg(all(test, target_arch = "wasm32"))]
+#[allow(clippy::unwrap_used)]
+pub(crate) mod testing {
+    use std::time::Duration;
+
+    use futures::channel::mpsc::{self, UnboundedReceiver};
+    use futures::{FutureExt, StreamExt};
+    use wasm_bindgen::JsValue;
+    use wasm_bindgen_futures::JsFuture;
+
+    use super::fetch;
+    use crate::transport::{Request, TransportEvent};
+
+    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+    /// The dev server's base URL.
+    pub(crate) fn server() -> &'static str {
+        match option_env!("SSE_DEVSERVER_URL") {
+            Some(url) => url,
+            None => {
+                panic!("SSE_DEVSERVER_URL is unset: run the browser tests through scripts/test.sh")
+            }
+        }
+    }
+
+    /// A topic no other test uses.
+    pub(crate) fn fresh_topic(name: &str) -> String {
+        format!("{name}-{}", (js_sys::Math::random() * 1e12) as u64)
+    }
+
+    /// A transport request for `url` with the client's defaults.
+    pub(crate) fn request(url: String) -> Request {
+        Request {
+            url,
+            max_event_size: 1 << 20,
+            last_event_id_param: "lastEventId".to_owned(),
+            ..Request::default()
+        }
+    }
+
+    async fn fetch_json(url: &str, method: &str, body: Option<&str>) -> JsValue {
+        let init = web_sys::RequestInit::new();
+        init.set_method(method);
+        if let Some(body) = body {
+            init.set_body(&JsValue::from_str(body));
+            let headers = web_sys::Headers::new().unwrap();
+            headers.set("content-type", "application/json").unwrap();
+            init.set_headers(&headers);
+        }
+        let request = web_sys::Request::new_with_str_and_init(url, &init).unwrap();
+        let response = fetch(&request).await.unwrap();
+        assert_eq!(response.status(), 200, "{method} {url}");
+        JsFuture::from(response.json().unwrap()).await.unwrap()
+    }
+
+    /// Publishes one event through `POST /publish`, returning its id.
+    pub(crate) async fn publish(topic: &str, body: &str) -> String {
+        let url = format!("{}/publish?topic={topic}", server());
+        let json = fetch_json(&url, "POST", Some(body)).await;
+        js_sys::Reflect::get(&json, &"id".into())
+            .unwrap()
+            .as_string()
+            .unwrap()
+    }
+
+    /// The dev server's count of open event responses (`GET /healthz`).
+    pub(crate) async fn connections() -> f64 {
+        let json = fetch_json(&format!("{}/healthz", server()), "GET", None).await;
+        js_sys::Reflect::get(&json, &"connections".into())
+            .unwrap()
+            .as_f64()
+            .unwrap()
+    }
+
+    /// Waits (up to 500 ms) until the dev server counts fewer open event responses than
+    /// `during`, measured while ours was open; panics otherwise. Tests run one at a time, so
+    /// a drop means ours closed (`before`/`after` equality would trip over a connection of an
+    /// earlier test that is still winding down).
+    pub(crate) async fn server_sees_disconnect(during: f64) {
+        for _ in 0..20 {
+            if connections().await < during {
+                return;
+            }
+            sleep(25).await;
+        }
+        panic!("the dev server still counts {during} open event responses");
+    }
+
+    /// Fails the test instead of hanging when `future` takes longer than `ms`.
+    pub(crate) async fn within<T>(ms: u64, future: impl std::future::Future<Output = T>) -> T {
+        let timeout = gloo_timers::future::sleep(Duration::from_millis(ms));
+        futures::select! {
+            value = future.fuse() => value,
+            () = timeout.fuse() => panic!("timed out after {ms} ms"),
+        }
+    }
+
+    /// Waits `ms` milliseconds.
+    pub(crate) async fn sleep(ms: u64) {
+        gloo_timers::future::sleep(Duration::from_millis(ms)).await;
+    }
+
+    /// Every report up to and including the first `Failed` (or the end of the channel).
+    pub(crate) async fn until_failed(
+        rx: &mut UnboundedReceiver<TransportEvent>,
+    ) -> Vec<TransportEvent> {
+        within(1500, async {
+            let mut reports = Vec::new();
+            while let Some(report) = rx.next().await {
+                let last = matches!(report, TransportEvent::Failed(_));
+                reports.push(report);
+                if last {
+                    break;
+                }
+            }
+            reports
+        })
+        .await
+    }
+
+    /// Reports until `n` events have arrived (other reports included).
+    pub(crate) async fn until_events(
+        rx: &mut UnboundedReceiver<TransportEvent>,
+        n: usize,
+    ) -> Vec<TransportEvent> {
+        within(1500, async {
+            let mut reports = Vec::new();
+            let mut events = 0;
+            while events < n {
+                let report = rx.next().await.expect("the transport ended early");
+                events += usize::from(matches!(report, TransportEvent::Event(_)));
+                reports.push(report);
+            }
+            reports
+        })
+        .await
+    }
+
+    /// Only the events of `reports`.
+    pub(crate) fn events(reports: &[TransportEvent]) -> Vec<crate::Event> {
+        reports
+            .iter()
+            .filter_map(|r| match r {
+                TransportEvent::Event(e) => Some(e.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// A sink and its receiver.
+    pub(crate) fn channel() -> (crate::transport::Sink, UnboundedReceiver<TransportEvent>) {
+        mpsc::unbounded()
+    }
+}
+
+#[cfg(all(test, target_arch = "wasm32"))]
+#[allow(clippy::unwrap_used)]
+mod browser_tests {
+    use std::time::Duration;
+
+    use futures::StreamExt;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::testing::{
+        channel, connections, events, fresh_topic, publish, request, server,
+        server_sees_disconnect, until_failed, within,
+    };
+    use super::FetchStream;
+    use crate::reconnect::Failure;
+    use crate::transport::{Request, TransportEvent};
+    use crate::{Error, Event};
+
+    fn events_url(query: &str) -> String {
+        format!("{}/events?{query}", server())
+    }
+
+    async fn run(request: &Request) -> Vec<TransportEvent> {
+        let (sink, mut rx) = channel();
+        let _stream = FetchStream::open(request, sink).unwrap();
+        until_failed(&mut rx).await
+    }
+
+    #[wasm_bindgen_test]
+    async fn fetch_delivers_named_events_with_ids_in_order_then_stream_ended() {
+        let topic = fresh_topic("fetch-order");
+        let a = publish(&topic, r#"{"data":"hello"}"#).await;
+        let b = publish(&topic, r#"{"event":"greeting","data":{"to":"world"}}"#).await;
+        let c = publish(&topic, r#"{"data":"line one\nline two"}"#).await;
+        let url = events_url(&format!("topic={topic}&lastEventId=0&closeAfter=3"));
+        let reports = run(&request(url)).await;
+        assert_eq!(reports.first(), Some(&TransportEvent::Open));
+        assert_eq!(
+            events(&reports),
+            [
+                Event::new("message", "hello", a),
+                Event::new("greeting", r#"{"to":"world"}"#, b),
+                Event::new("message", "line one\nline two", c),
+            ]
+        );
+        assert_eq!(
+            reports.last(),
+            Some(&TransportEvent::Failed(Failure::StreamEnded))
+        );
+        let opens = reports
+            .iter()
+            .filter(|r| **r == TransportEvent::Open)
+            .count();
+        assert_eq!(opens, 1);
+    }
+
+    #[wasm_bindgen_test]
+    async fn fetch_resumes_after_the_last_event_id_header() {
+        let topic = fresh_topic("fetch-resume");
+        let a = publish(&topic, r#"{"data":"1"}"#).await;
+        let b = publish(&topic, r#"{"data":"2"}"#).await;
+        let c = publish(&topic, r#"{"data":"3"}"#).await;
+        // No query parameter: only the header can ask for the replay after `a`.
+        let mut req = request(events_url(&format!("topic={topic}&closeAfter=2")));
+        req.last_event_id = Some(a);
+        let reports = run(&req).await;
+        assert_eq!(
+            events(&reports),
+            [Event::new("message", "2", b), Event::new("message", "3", c)]
+        );
+    }
+
+    #[wasm_bindgen_test]
+    async fn fetch_posts_with_headers_and_body() {
+        let topic = fresh_topic("fetch-post");
+        let mut req = request(events_url(&format!("topic={topic}&closeAfter=0")));
+        req.method = crate::transport::Method::Post;
+        req.body = Some("{}".to_owned());
+        req.headers = vec![("X-Test".to_owned(), "1".to_owned())];
+        let reports = run(&req).await;
+        // The dev server only routes GET /events: POST is 405, seen as a status.
+        assert_eq!(
+            reports.last(),
+            Some(&TransportEvent::Failed(Failure::Status {
+                status: 405,
+                retry_after: None
+            }))
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn fetch_refuses_invalid_options_synchronously() {
+        let (sink, _rx) = channel();
+        let mut req = request(events_url("topic=x"));
+        req.headers = vec![("bad header".to_owned(), "v".to_owned())];
+        let err = FetchStream::open(&req, sink.clone()).err().unwrap();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidOption {
+                    option: "headers",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let mut req = request(events_url("topic=x"));
+        req.body = Some("x".to_owned());
+        let err = FetchStream::open(&req, sink.clone()).err().unwrap();
+        assert!(
+            matches!(err, Error::InvalidOption { option: "body", .. }),
+            "{err:?}"
+        );
+        let req = request("http://[bad/".to_owned());
+        let err = FetchStream::open(&req, sink).err().unwrap();
+        assert!(matches!(err, Error::InvalidUrl { .. }), "{err:?}");
+    }
+
+    #[wasm_bindgen_test]
+    async fn fetch_reports_the_retry_field() {
+        let topic = fresh_topic("fetch-retry");
+        let reports = run(&request(events_url(&format!(
+            "topic={topic}&retry=1234&closeAfter=0"
+        ))))
+        .await;
+        assert!(reports.contains(&TransportEvent::Retry(Duration::from_millis(1234))));
+    }
+
+    async fn status_failure(query: &str) -> Vec<TransportEvent> {
+        let topic = fresh_topic("fetch-status");
+        run(&request(events_url(&format!("topic={topic}&{query}")))).await
+    }
+
+    #[wasm_bindgen_test]
+    async fn fetch_fails_on_status_204() {
+        let status = |status| Failure::Status {
+            status,
+            retry_after: None,
+        };
+        assert_eq!(
+            status_failure("status=204").await,
+            [TransportEvent::Failed(status(204))]
+        );
+    }
+
+    #[wasm_bindgen_test]
+    async fn fetch_fails_on_status_401() {
+        assert_eq!(
+            status_failure("status=401").await,
+            [TransportEvent::Failed(Failure::Status {
+                status: 401,
+                retry_after: None
+            })]
+        );
+    }
+
+    #[wasm_bindgen_test]
+    async fn fetch_reports_503_with_retry_after() {
+        assert_eq!(
+            status_failure("status=503&retryAfter=7").await,
+            [TransportEvent::Failed(Failure::Status {
+                status: 503,
+                retry_after: Some(Duration::from_secs(7))
+            })]
+        );
+    }
+
+    #[wasm_bindgen_test]
+    async fn fetch_checks_the_content_type() {
+        assert_eq!(
+            status_failure("contentType=text/plain").await,
+            [TransportEvent::Failed(Failure::ContentType(
+                "text/plain".to_owned()
+            ))]
+        );
+        let reports =
+            status_failure("contentType=Text/Event-Stream;%20charset=utf-8&closeAfter=0").await;
+        assert_eq!(reports.first(), Some(&TransportEvent::Open));
+    }
+
+    #[wasm_bindgen_test]
+    async fn fetch_fails_with_network_when_nothing_listens() {
+        // Port 9 (discard) is not listened on in the test environment: connection refused.
+        let reports = run(&request("http://127.0.0.1:9/events".to_owned())).await;
+        assert_eq!(reports, [TransportEvent::Failed(Failure::Network)]);
+    }
+
+    #[wasm_bindgen_test]
+    async fn fetch_decodes_invalid_utf8_as_replacement_characters() {
+        let reports = status_failure("invalidUtf8=1&closeAfter=0").await;
+        assert_eq!(
+            events(&reports),
+            [Event::new(
+                "invalid-utf8",
+                "bad \u{FFFD}\u{FFFD} \u{FFFD} end",
+                ""
+            )]
+        );
+    }
+
+    #[wasm_bindgen_test]
+    async fn fetch_reassembles_trickled_bytes() {
+        let topic = fresh_topic("fetch-trickle");
+        let a = publish(&topic, r#"{"event":"slow","data":"trickled data"}"#).await;
+        let url = events_url(&format!(
+            "topic={topic}&lastEventId=0&closeAfter=1&trickle=4&trickleMs=5"
+        ));
+        let reports = run(&request(url)).await;
+        assert_eq!(events(&reports), [Event::new("slow", "trickled data", a)]);
+        let activity = reports
+            .iter()
+            .filter(|r| **r == TransportEvent::Activity)
+            .count();
+        // `: connected` and the partial-event chunks: well over one chunk each.
+        assert!(activity >= 3, "{reports:?}");
+    }
+
+    #[wasm_bindgen_test]
+    async fn fetch_drops_a_huge_event_and_goes_on() {
+        let topic = fresh_topic("fetch-huge");
+        let a = publish(&topic, r#"{"data":"after"}"#).await;
+        let mut req = request(events_url(&format!(
+            "topic={topic}&lastEventId=0&closeAfter=1&hugeBytes=5000"
+        )));
+        req.max_event_size = 1000;
+        let reports = run(&req).await;
+        // The huge event and the next one may arrive in one chunk, when the parser reports
+        // the drop after the chunk's events: only check that both are reported.
+        assert!(
+            reports.contains(&TransportEvent::EventTooLarge { limit: 1000 }),
+            "{reports:?}"
+        );
+        assert!(reports.contains(&TransportEvent::Event(Event::new("message", "after", a))));
+        assert_eq!(events(&reports).len(), 1);
+    }
+
+    #[wasm_bindgen_test]
+    async fn fetch_drop_aborts_the_request() {
+        let topic = fresh_topic("fetch-drop");
+        let (sink, mut rx) = channel();
+        let stream =
+            FetchStream::open(&request(events_url(&format!("topic={topic}"))), sink).unwrap();
+        assert_eq!(within(1000, rx.next()).await, Some(TransportEvent::Open));
+        let during = connections().await;
+        assert!(during >= 1.0);
+        drop(stream);
+        // The task and its sink are gone: the channel ends without a `Failed`.
+        let rest: Vec<_> = within(500, rx.collect()).await;
+        assert!(
+            rest.iter().all(|r| !matches!(r, TransportEvent::Failed(_))),
+            "{rest:?}"
+        );
+        server_sees_disconnect(during).await;
+    }
+
+    #[wasm_bindgen_test]
+    async fn fetch_stops_when_the_receiver_is_gone() {
+        let topic = fresh_topic("fetch-closed");
+        let (sink, mut rx) = channel();
+        let _stream =
+            FetchStream::open(&request(events_url(&format!("topic={topic}"))), sink).unwrap();
+        assert_eq!(within(1000, rx.next()).await, Some(TransportEvent::Open));
+        let during = connections().await;
+        drop(rx);
+        // The next chunk finds the sink closed: the task ends and aborts the request.
+        publish(&topic, r#"{"data":"x"}"#).await;
+        server_sees_disconnect(during).await;
+    }
+}

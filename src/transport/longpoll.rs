@@ -1,0 +1,425 @@
+//! The long-polling transport: repeated `fetch` requests, each answered with a complete
+//! `text/event-stream` body (the dev server's long-poll twin of `/events`, see
+//! `docs/protocol.md`). It works wherever `fetch` does, even where response bodies cannot be
+//! streamed.
+//!
+//! # Protocol
+//!
+//! Each poll requests the URL with `transport=long-poll` and the cursor — the last event ID
+//! received so far, initially [`Request::last_event_id`] — in the
+//! [`Request::last_event_id_param`] query parameter and in the `Last-Event-ID` header. The
+//! server holds the poll until it has events after the cursor (or a timeout passes, when it
+//! answers with a comment only). Each response must be 200 and `text/event-stream`, with the
+//! same failure mapping as the fetch-streaming transport.
+//!
+//! One parser persists across polls, so the last event ID carries over; each body is parsed
+//! whole and then [`Parser::finish`]ed, so an incomplete trailing event is dropped, as at the
+//! end of any stream.
+//!
+//! # Reports
+//!
+//! `Open` after the first accepted response; then each body's events and `retry` values, and
+//! `Activity` for a body without events (such as the server's timeout comment). Any failure
+//! ends the transport with one `Failed`: the client's reconnection policy decides when to
+//! open a new one.
+//!
+//! # Pacing
+//!
+//! The next poll goes out at once after a response that carried an event. After a response
+//! without any event, the next poll starts no earlier than [`MIN_EMPTY_POLL_INTERVAL`] after
+//! the previous one started, so a server that answers instantly with nothing cannot make the
+//! client spin (at most 4 polls a second; each still counts as activity, so the idle watchdog
+//! stays quiet and the reconnection policy is not involved). A held poll lasts longer than
+//! that, so it is followed by the next one without delay.
+
+use std::time::Duration;
+
+use wasm_sse_codec::Parser;
+
+use super::fetch::{
+    check_response, feed_chunk, fetch, new_abort_controller, read_body, report_end, Prepared, Task,
+};
+use super::{with_query, Request, Sink, TransportEvent};
+use crate::reconnect::Failure;
+use crate::Error;
+
+/// The shortest time from the start of one poll to the start of the next when the first
+/// one's response carried no event.
+pub(crate) const MIN_EMPTY_POLL_INTERVAL: Duration = Duration::from_millis(250);
+
+/// A live long-polling loop. Dropping it aborts the poll in flight and the loop.
+pub(crate) struct LongPoll {
+    _task: Task,
+}
+
+impl LongPoll {
+    /// Starts polling `request.url`, reporting into `sink`.
+    ///
+    /// Fails synchronously only when the request cannot be built (see
+    /// [`FetchStream::open`](super::fetch::FetchStream::open)); everything else is reported
+    /// through `sink`.
+    pub(crate) fn open(request: &Request, sink: Sink) -> Result<Self, Error> {
+        let controller = new_abort_controller()?;
+        let prepared = Prepared::new(request, &controller.signal())?;
+        let polls = Polls {
+            base_url: with_query(&request.url, "transport", "long-poll"),
+            param: request.last_event_id_param.clone(),
+            cursor: request.last_event_id.clone(),
+            parser: Parser::with_max_event_size(request.max_event_size),
+            prepared,
+        };
+        // Built now so that a URL the `Request` constructor refuses fails here.
+        let first = polls.next_request()?;
+        let signal = controller.signal();
+        let task = Task::spawn(controller, async move {
+            let failure = polls.run(first, &sink).await;
+            report_end(failure, &signal, &sink);
+        });
+        Ok(Self { _task: task })
+    }
+}
+
+/// The state of the polling loop.
+struct Polls {
+    /// `request.url` with `transport=long-poll`.
+    base_url: String,
+    /// The cursor's query parameter (none when empty).
+    param: String,
+    /// The last event ID to resume after.
+    cursor: Option<String>,
+    parser: Parser,
+    prepared: Prepared,
+}
+
+impl Polls {
+    /// The URL of the next poll.
+    fn url(&self) -> String {
+        match &self.cursor {
+            Some(cursor) if !self.param.is_empty() => {
+                with_query(&self.base_url, &self.param, cursor)
+            }
+            _ => self.base_url.clone(),
+        }
+    }
+
+    /// The next poll's request: URL and `Last-Event-ID` header from the cursor.
+    fn next_request(&self) -> Result<web_sys::Request, Error> {
+        self.prepared.set_last_event_id(self.cursor.as_deref());
+        self.prepared.build(&self.url())
+    }
+
+    /// Polls until something fails (`Some`) or the sink is closed (`None`).
+    async fn run(mut self, first: web_sys::Request, sink: &Sink) -> Option<Failure> {
+        let mut next = Some(first);
+        let mut opened = false;
+        loop {
+            let started = js_sys::Date::now();
+            let request = match next.take() {
+                Some(request) => request,
+                None => match self.next_request() {
+                    Ok(request) => request,
+                    Err(_) => return Some(Failure::Network),
+                },
+            };
+            let Ok(response) = fetch(&request).await else {
+                return Some(Failure::Network);
+            };
+            if let Err(failure) = check_response(&response) {
+                return Some(failure);
+            }
+            let body = read_body(&response).await;
+            if sink.is_closed() {
+                return None;
+            }
+            let Ok(body) = body else {
+                return Some(Failure::Network);
+            };
+            if !opened {
+                opened = true;
+                if sink.unbounded_send(TransportEvent::Open).is_err() {
+                    return None;
+                }
+            }
+            let (open, events) = take_body(&mut self.parser, &mut self.cursor, &body, sink);
+            if !open {
+                return None;
+            }
+            if events == 0 {
+                let elapsed = (js_sys::Date::now() - started).max(0.0);
+                let wait = MIN_EMPTY_POLL_INTERVAL.as_millis() as f64 - elapsed;
+                if wait > 0.0 {
+                    gloo_timers::future::sleep(Duration::from_millis(wait as u64)).await;
+                }
+            }
+        }
+    }
+}
+
+/// Parses one whole response body, reports what it held and moves the cursor to the
+/// parser's last event ID when the body changed it (a body without `id:` fields keeps the
+/// cursor, including one that came from [`Request::last_event_id`]). Returns whether the
+/// sink is still open and how many events the body held.
+fn take_body(
+    parser: &mut Parser,
+    cursor: &mut Option<String>,
+    body: &[u8],
+    sink: &Sink,
+) -> (bool, usize) {
+    let before = parser.last_event_id().to_owned();
+    let fed = feed_chunk(parser, body, sink);
+    // The body is a whole stream: an unfinished event at its end is dropped.
+    parser.finish();
+    if parser.last_event_id() != before {
+        *cursor = Some(parser.last_event_id().to_owned());
+    }
+    (fed.open, fed.events)
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::channel::mpsc;
+    use wasm_sse_codec::Parser;
+
+    use super::take_body;
+    use crate::transport::TransportEvent;
+    use crate::Event;
+
+    #[test]
+    fn bodies_move_the_cursor_and_drop_unfinished_events() {
+        let (sink, mut rx) = mpsc::unbounded();
+        let mut parser = Parser::new();
+        let mut cursor = Some("4".to_owned());
+        // A timeout answer: activity only, the cursor stays.
+        assert_eq!(
+            take_body(&mut parser, &mut cursor, b": no events\n\n", &sink),
+            (true, 0)
+        );
+        assert_eq!(cursor.as_deref(), Some("4"));
+        // Events move the cursor; the unfinished trailing event is dropped.
+        let body = b"id: 5\ndata: a\n\nid: 6\ndata: b\n\nid: 7\ndata: partial";
+        assert_eq!(take_body(&mut parser, &mut cursor, body, &sink), (true, 2));
+        assert_eq!(cursor.as_deref(), Some("6"));
+        // The id carries over into the next body.
+        assert_eq!(
+            take_body(&mut parser, &mut cursor, b"data: c\n\n", &sink),
+            (true, 1)
+        );
+        let mut reports = Vec::new();
+        while let Ok(report) = rx.try_recv() {
+            reports.push(report);
+        }
+        assert_eq!(
+            reports,
+            [
+                TransportEvent::Activity,
+                TransportEvent::Event(Event::new("message", "a", "5")),
+                TransportEvent::Event(Event::new("message", "b", "6")),
+                TransportEvent::Event(Event::new("message", "c", "6")),
+            ]
+        );
+    }
+}
+
+#[cfg(all(test, target_arch = "wasm32"))]
+#[allow(clippy::unwrap_used)]
+mod browser_tests {
+    use std::time::Duration;
+
+    use futures::StreamExt;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    use super::LongPoll;
+    use crate::reconnect::Failure;
+    use crate::transport::fetch::testing::{
+        channel, connections, events, fresh_topic, publish, request, server,
+        server_sees_disconnect, sleep, until_events, until_failed, within,
+    };
+    use crate::transport::{Request, TransportEvent};
+    use crate::Event;
+
+    fn events_url(query: &str) -> String {
+        format!("{}/events?{query}", server())
+    }
+
+    async fn run(request: &Request) -> Vec<TransportEvent> {
+        let (sink, mut rx) = channel();
+        let _poll = LongPoll::open(request, sink).unwrap();
+        until_failed(&mut rx).await
+    }
+
+    #[wasm_bindgen_test]
+    async fn longpoll_delivers_named_events_with_ids_in_order_and_polls_on() {
+        let topic = fresh_topic("lp-order");
+        let a = publish(&topic, r#"{"data":"hello"}"#).await;
+        let b = publish(&topic, r#"{"event":"greeting","data":{"to":"world"}}"#).await;
+        let c = publish(&topic, r#"{"data":"line one\nline two"}"#).await;
+        let url = events_url(&format!("topic={topic}&lastEventId=0&timeoutMs=1000"));
+        let (sink, mut rx) = channel();
+        let _poll = LongPoll::open(&request(url), sink).unwrap();
+        let reports = until_events(&mut rx, 3).await;
+        assert_eq!(reports.first(), Some(&TransportEvent::Open));
+        assert_eq!(
+            events(&reports),
+            [
+                Event::new("message", "hello", a),
+                Event::new("greeting", r#"{"to":"world"}"#, &b),
+                Event::new("message", "line one\nline two", &c),
+            ]
+        );
+        // The next poll resumes after `c`: only the new event, none replayed twice.
+        sleep(50).await;
+        let d = publish(&topic, r#"{"event":"greeting","data":"again"}"#).await;
+        let reports = until_events(&mut rx, 1).await;
+        assert_eq!(events(&reports), [Event::new("greeting", "again", d)]);
+        assert!(!reports.contains(&TransportEvent::Open));
+    }
+
+    #[wasm_bindgen_test]
+    async fn longpoll_resumes_after_the_last_event_id_header() {
+        let topic = fresh_topic("lp-resume");
+        let a = publish(&topic, r#"{"data":"1"}"#).await;
+        let b = publish(&topic, r#"{"data":"2"}"#).await;
+        let c = publish(&topic, r#"{"data":"3"}"#).await;
+        // A parameter name the server ignores: only the header carries the cursor.
+        let mut req = request(events_url(&format!("topic={topic}&timeoutMs=1000")));
+        req.last_event_id = Some(a);
+        req.last_event_id_param = "cursor".to_owned();
+        let (sink, mut rx) = channel();
+        let _poll = LongPoll::open(&req, sink).unwrap();
+        let reports = until_events(&mut rx, 2).await;
+        assert_eq!(
+            events(&reports),
+            [Event::new("message", "2", b), Event::new("message", "3", c)]
+        );
+    }
+
+    #[wasm_bindgen_test]
+    async fn longpoll_reports_retry_and_paces_empty_answers() {
+        let topic = fresh_topic("lp-retry");
+        let url = events_url(&format!("topic={topic}&retry=1500&timeoutMs=0"));
+        let (sink, mut rx) = channel();
+        let _poll = LongPoll::open(&request(url), sink).unwrap();
+        let first = within(1000, rx.next()).await;
+        assert_eq!(first, Some(TransportEvent::Open));
+        let mut reports = Vec::new();
+        within(1500, async {
+            sleep(1000).await;
+            while let Ok(report) = rx.try_recv() {
+                reports.push(report);
+            }
+        })
+        .await;
+        let retries = reports
+            .iter()
+            .filter(|r| **r == TransportEvent::Retry(Duration::from_millis(1500)))
+            .count();
+        // One retry per answer, at most one answer per 250 ms: 4 or 5 in a second.
+        assert!((3..=6).contains(&retries), "{reports:?}");
+        assert!(reports.contains(&TransportEvent::Activity));
+        assert!(reports
+            .iter()
+            .all(|r| !matches!(r, TransportEvent::Failed(_))));
+    }
+
+    async fn failure(query: &str) -> Vec<TransportEvent> {
+        let topic = fresh_topic("lp-status");
+        run(&request(events_url(&format!(
+            "topic={topic}&timeoutMs=0&{query}"
+        ))))
+        .await
+    }
+
+    fn status(status: u16, retry_after: Option<Duration>) -> Vec<TransportEvent> {
+        vec![TransportEvent::Failed(Failure::Status {
+            status,
+            retry_after,
+        })]
+    }
+
+    #[wasm_bindgen_test]
+    async fn longpoll_fails_on_status_204() {
+        assert_eq!(failure("status=204").await, status(204, None));
+    }
+
+    #[wasm_bindgen_test]
+    async fn longpoll_fails_on_status_401() {
+        assert_eq!(failure("status=401").await, status(401, None));
+    }
+
+    #[wasm_bindgen_test]
+    async fn longpoll_reports_503_with_retry_after() {
+        assert_eq!(
+            failure("status=503&retryAfter=3").await,
+            status(503, Some(Duration::from_secs(3)))
+        );
+    }
+
+    #[wasm_bindgen_test]
+    async fn longpoll_checks_the_content_type() {
+        assert_eq!(
+            failure("contentType=application/json").await,
+            [TransportEvent::Failed(Failure::ContentType(
+                "application/json".to_owned()
+            ))]
+        );
+    }
+
+    #[wasm_bindgen_test]
+    async fn longpoll_fails_with_network_when_nothing_listens() {
+        let reports = run(&request("http://127.0.0.1:9/events".to_owned())).await;
+        assert_eq!(reports, [TransportEvent::Failed(Failure::Network)]);
+    }
+
+    #[wasm_bindgen_test]
+    async fn longpoll_decodes_invalid_utf8_as_replacement_characters() {
+        let topic = fresh_topic("lp-utf8");
+        let url = events_url(&format!("topic={topic}&timeoutMs=0&invalidUtf8=1"));
+        let (sink, mut rx) = channel();
+        let _poll = LongPoll::open(&request(url), sink).unwrap();
+        let reports = until_events(&mut rx, 1).await;
+        assert_eq!(
+            events(&reports),
+            [Event::new(
+                "invalid-utf8",
+                "bad \u{FFFD}\u{FFFD} \u{FFFD} end",
+                ""
+            )]
+        );
+    }
+
+    #[wasm_bindgen_test]
+    async fn longpoll_drops_a_huge_event_and_goes_on() {
+        let topic = fresh_topic("lp-huge");
+        let a = publish(&topic, r#"{"data":"after"}"#).await;
+        let mut req = request(events_url(&format!(
+            "topic={topic}&lastEventId=0&timeoutMs=0&hugeBytes=5000"
+        )));
+        req.max_event_size = 1000;
+        let (sink, mut rx) = channel();
+        let _poll = LongPoll::open(&req, sink).unwrap();
+        let mut reports = until_events(&mut rx, 1).await;
+        // The whole body is one chunk: the drop is reported after the chunk's events.
+        reports.extend(within(500, rx.next()).await);
+        assert!(
+            reports.contains(&TransportEvent::EventTooLarge { limit: 1000 }),
+            "{reports:?}"
+        );
+        assert_eq!(events(&reports), [Event::new("message", "after", a)]);
+    }
+
+    #[wasm_bindgen_test]
+    async fn longpoll_drop_aborts_the_poll() {
+        let topic = fresh_topic("lp-drop");
+        let url = events_url(&format!("topic={topic}&timeoutMs=5000"));
+        let (sink, rx) = channel();
+        let poll = LongPoll::open(&request(url), sink).unwrap();
+        // The poll is held by the server; drop it mid-flight.
+        sleep(100).await;
+        let during = connections().await;
+        assert!(during >= 1.0);
+        drop(poll);
+        let rest: Vec<_> = within(500, rx.collect()).await;
+        assert_eq!(rest, []);
+        server_sees_disconnect(during).await;
+    }
+}
