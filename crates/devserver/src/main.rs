@@ -1,2 +1,222 @@
-//! `sse-devserver` binary.
-fn main() {}
+//! `sse-devserver`: parses flags, binds, prints the address, serves until SIGINT/SIGTERM.
+#![forbid(unsafe_code)]
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use wasm_sse_devserver::{is_loopback, origin_of, serve, Config, ReplayFile, DEFAULT_ORIGINS};
+
+/// Server-Sent Events dev server for wasm-sse: demo topic, replay after Last-Event-ID,
+/// long-poll twin, publish API, fault injection, replay files, static files.
+///
+/// Prints exactly one line to stdout once bound:
+/// `sse-devserver listening on http://HOST:PORT`.
+/// Logs go to stderr (quiet unless --verbose or RUST_LOG). Protocol: docs/protocol.md.
+#[derive(Parser, Debug)]
+#[command(name = "sse-devserver", version)]
+struct Args {
+    /// Address to bind; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    addr: SocketAddr,
+    /// Allow binding a non-loopback address (prints a warning).
+    #[arg(long)]
+    allow_non_loopback: bool,
+    /// Directory served at `/`.
+    #[arg(long, default_value = "www", value_name = "DIR")]
+    www: PathBuf,
+    /// Directory served at `/pkg/` (the built npm package).
+    #[arg(long, default_value = "dist", value_name = "DIR")]
+    pkg: PathBuf,
+    /// Events retained per topic for replay after Last-Event-ID.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    retain: usize,
+    /// Events a client may fall behind before it is disconnected (it then resumes).
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    client_queue: usize,
+    /// Heartbeat comment period on open streams, in milliseconds.
+    #[arg(long, default_value_t = 15_000, value_name = "MS")]
+    heartbeat_ms: u64,
+    /// `retry:` hint sent on connect, in milliseconds.
+    #[arg(long, default_value_t = 2000, value_name = "MS")]
+    retry_ms: u64,
+    /// How long a long-poll is held when there is nothing to send, in milliseconds.
+    #[arg(long, default_value_t = 25_000, value_name = "MS")]
+    long_poll_timeout_ms: u64,
+    /// Maximum events in one long-poll answer.
+    #[arg(long, default_value_t = 100, value_name = "N")]
+    long_poll_batch: usize,
+    /// Period of the built-in `demo` topic in milliseconds; 0 disables it.
+    #[arg(long, default_value_t = 1000, value_name = "MS")]
+    demo_interval_ms: u64,
+    /// Require `Authorization: Bearer TOKEN` on POST /publish.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "SSE_PUBLISH_TOKEN",
+        hide_env_values = true
+    )]
+    publish_token: Option<String>,
+    /// Maximum concurrent event responses (streams and held long-polls); more get 503 with
+    /// Retry-After.
+    #[arg(long, default_value_t = 16_384, value_name = "N")]
+    max_connections: usize,
+    /// Maximum POST /publish body size in bytes (413 above).
+    #[arg(long, default_value_t = 65_536, value_name = "BYTES")]
+    max_body_bytes: usize,
+    /// Maximum size of request line plus headers in bytes (431 above).
+    #[arg(long, default_value_t = 16_384, value_name = "BYTES")]
+    max_header_bytes: usize,
+    /// Maximum number of topics.
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    max_topics: usize,
+    /// CORS allowed origin (repeatable): `*`, an exact origin, or `scheme://host:*` for any
+    /// port. Replaces the default (the server's own origin, http://127.0.0.1:*,
+    /// http://localhost:*, http://[::1]:*).
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    cors_origins: Vec<String>,
+    /// Serve a recorded event-stream file (repeatable): `FILE` on /replay, or `ROUTE=FILE`.
+    /// Lines `:delay=MS` in the file delay the next block.
+    #[arg(long = "replay", value_name = "[ROUTE=]FILE")]
+    replays: Vec<String>,
+    /// After SIGINT/SIGTERM, how long to wait for connections to close, in milliseconds.
+    #[arg(long, default_value_t = 5000, value_name = "MS")]
+    shutdown_grace_ms: u64,
+    /// Runtime worker threads (default: one per CPU core).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Log requests and lifecycle to stderr (RUST_LOG=LEVEL or target=LEVEL also works).
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+fn init_logs(verbose: bool) {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(spec) if !spec.is_empty() => spec.parse::<Targets>().unwrap_or_else(|_| {
+            eprintln!("sse-devserver: ignoring unparsable RUST_LOG={spec:?}");
+            Targets::new().with_default(LevelFilter::WARN)
+        }),
+        _ if verbose => Targets::new().with_default(LevelFilter::DEBUG),
+        _ => Targets::new().with_default(LevelFilter::WARN),
+    };
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(filter),
+        )
+        .init();
+}
+
+async fn signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    if !is_loopback(&args.addr) && !args.allow_non_loopback {
+        return Err(format!(
+            "refusing to bind non-loopback address {} without --allow-non-loopback",
+            args.addr
+        ));
+    }
+    let mut replays = Vec::new();
+    for spec in &args.replays {
+        replays.push(ReplayFile::load(spec)?);
+    }
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .map_err(|e| format!("cannot bind {}: {e}", args.addr))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read bound address: {e}"))?;
+    if !is_loopback(&local) {
+        eprintln!(
+            "sse-devserver: WARNING: listening on non-loopback address {local}; anyone who can reach it can read and publish events"
+        );
+    }
+    let cors_origins = if args.cors_origins.is_empty() {
+        let mut v = vec![origin_of(&local)];
+        v.extend(DEFAULT_ORIGINS.iter().map(|s| (*s).to_owned()));
+        v
+    } else {
+        args.cors_origins
+    };
+    let config = Config {
+        www: args.www,
+        pkg: args.pkg,
+        retain: args.retain,
+        client_queue: args.client_queue,
+        heartbeat: Duration::from_millis(args.heartbeat_ms),
+        retry: Duration::from_millis(args.retry_ms),
+        long_poll_timeout: Duration::from_millis(args.long_poll_timeout_ms),
+        long_poll_batch: args.long_poll_batch,
+        demo_interval: (args.demo_interval_ms > 0)
+            .then(|| Duration::from_millis(args.demo_interval_ms)),
+        publish_token: args.publish_token,
+        max_connections: args.max_connections,
+        max_body_bytes: args.max_body_bytes,
+        max_header_bytes: args.max_header_bytes,
+        max_topics: args.max_topics,
+        cors_origins,
+        replays,
+        shutdown_grace: Duration::from_millis(args.shutdown_grace_ms),
+        ..Config::default()
+    };
+    {
+        #[allow(clippy::print_stdout)]
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "sse-devserver listening on http://{local}")
+            .and_then(|()| out.flush())
+            .map_err(|e| format!("cannot write to stdout: {e}"))?;
+    }
+    tracing::info!(%local, "listening");
+    serve(listener, config, signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    init_logs(args.verbose);
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = args.threads {
+        builder.worker_threads(n.max(1));
+    }
+    let rt = match builder.enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("sse-devserver: cannot start runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sse-devserver: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

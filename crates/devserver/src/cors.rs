@@ -1,0 +1,126 @@
+//! CORS: an origin allowlist with `:*` port wildcards, credentials, and preflight for
+//! `Last-Event-ID`, `Content-Type: application/json` and any custom header.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+/// The default allowlist (the server's own origin is added at startup).
+pub const DEFAULT_ORIGINS: [&str; 3] =
+    ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"];
+
+/// The allowlist.
+#[derive(Debug, Clone)]
+pub(crate) struct Cors {
+    patterns: Vec<String>,
+}
+
+impl Cors {
+    pub(crate) fn new(patterns: Vec<String>) -> Arc<Self> {
+        Arc::new(Cors { patterns })
+    }
+
+    /// Does `origin` match a pattern? `*` matches any origin; `scheme://host:*` matches that
+    /// scheme and host with any (or no) port; anything else must match exactly.
+    pub(crate) fn allows(&self, origin: &str) -> bool {
+        self.patterns.iter().any(|p| {
+            if p == "*" {
+                return true;
+            }
+            match p.strip_suffix(":*") {
+                Some(base) => origin.strip_prefix(base).is_some_and(|rest| {
+                    rest.is_empty()
+                        || rest.strip_prefix(':').is_some_and(|port| {
+                            !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
+                        })
+                }),
+                None => p.eq_ignore_ascii_case(origin),
+            }
+        })
+    }
+}
+
+fn allow_headers(h: &mut HeaderMap, origin: HeaderValue) {
+    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+        HeaderValue::from_static("true"),
+    );
+    h.append(header::VARY, HeaderValue::from_static("Origin"));
+}
+
+/// The middleware.
+pub(crate) async fn layer(State(cors): State<Arc<Cors>>, req: Request, next: Next) -> Response {
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .filter(|o| o.to_str().is_ok_and(|o| cors.allows(o)))
+        .cloned();
+    let preflight = req.method() == Method::OPTIONS
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    if preflight {
+        let requested = req
+            .headers()
+            .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+            .cloned();
+        let mut resp = StatusCode::NO_CONTENT.into_response();
+        let h = resp.headers_mut();
+        h.insert(
+            header::VARY,
+            HeaderValue::from_static(
+                "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+            ),
+        );
+        if let Some(origin) = origin {
+            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                HeaderValue::from_static("true"),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static("GET, HEAD, POST, OPTIONS"),
+            );
+            if let Some(requested) = requested {
+                h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, requested);
+            }
+            h.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static("600"),
+            );
+        }
+        return resp;
+    }
+    let mut resp = next.run(req).await;
+    if let Some(origin) = origin {
+        let h = resp.headers_mut();
+        allow_headers(h, origin);
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("Retry-After, Location, WWW-Authenticate, X-Accel-Buffering"),
+        );
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns() {
+        let c = Cors::new(DEFAULT_ORIGINS.iter().map(|s| s.to_string()).collect());
+        assert!(c.allows("http://127.0.0.1:5173"));
+        assert!(c.allows("http://localhost"));
+        assert!(c.allows("http://[::1]:80"));
+        assert!(!c.allows("http://127.0.0.1.evil.com"));
+        assert!(!c.allows("http://127.0.0.1:80x"));
+        assert!(!c.allows("https://localhost:1"));
+        assert!(!c.allows("http://example.com"));
+    }
+}

@@ -1,0 +1,173 @@
+//! Fault injection: query parameters on `/events` (and replay routes) that make the server
+//! misbehave in a deterministic way. The table lives in `docs/protocol.md`.
+
+use std::time::Duration;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use crate::json_error;
+
+/// Largest accepted `hugeBytes`.
+pub(crate) const MAX_HUGE_BYTES: usize = 64 << 20;
+/// Largest accepted `stallMs` / `delayMs`.
+const MAX_WAIT_MS: u64 = 600_000;
+
+/// The parsed fault parameters of one request.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Faults {
+    pub(crate) close_after: Option<u64>,
+    pub(crate) status: Option<StatusCode>,
+    pub(crate) retry_after: Option<u64>,
+    pub(crate) redirect_loop: bool,
+    pub(crate) content_type: Option<HeaderValue>,
+    pub(crate) stall: Option<Duration>,
+    pub(crate) trickle: Option<usize>,
+    pub(crate) trickle_interval: Duration,
+    pub(crate) retry: Option<u64>,
+    pub(crate) huge_bytes: Option<usize>,
+    pub(crate) invalid_utf8: bool,
+    pub(crate) delay: Option<Duration>,
+}
+
+fn num<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, String> {
+    v.parse()
+        .map_err(|_| format!("query parameter `{name}` must be a non-negative integer"))
+}
+
+fn flag(name: &str, v: &str) -> Result<bool, String> {
+    match v {
+        "" | "1" | "true" => Ok(true),
+        "0" | "false" => Ok(false),
+        _ => Err(format!(
+            "query parameter `{name}` must be 1/true or 0/false"
+        )),
+    }
+}
+
+fn millis(name: &str, v: &str) -> Result<Duration, String> {
+    let ms: u64 = num(name, v)?;
+    if ms > MAX_WAIT_MS {
+        return Err(format!(
+            "query parameter `{name}` must be at most {MAX_WAIT_MS}"
+        ));
+    }
+    Ok(Duration::from_millis(ms))
+}
+
+impl Faults {
+    /// Parses the fault parameters out of the decoded query pairs; other names are ignored.
+    pub(crate) fn parse(pairs: &[(String, String)]) -> Result<Self, String> {
+        let mut f = Faults {
+            trickle_interval: Duration::from_millis(20),
+            ..Faults::default()
+        };
+        for (k, v) in pairs {
+            match k.as_str() {
+                "closeAfter" => f.close_after = Some(num(k, v)?),
+                "status" => {
+                    let code: u16 = num(k, v)?;
+                    let status = StatusCode::from_u16(code)
+                        .ok()
+                        .filter(|_| (200..=599).contains(&code))
+                        .ok_or("query parameter `status` must be within 200..=599")?;
+                    f.status = Some(status);
+                }
+                "retryAfter" => f.retry_after = Some(num(k, v)?),
+                "redirectLoop" => f.redirect_loop = flag(k, v)?,
+                "contentType" => {
+                    let value = HeaderValue::from_str(v)
+                        .ok()
+                        .filter(|_| v.len() <= 256)
+                        .ok_or("query parameter `contentType` is not a valid header value")?;
+                    f.content_type = Some(value);
+                }
+                "stallMs" => f.stall = Some(millis(k, v)?),
+                "trickle" => {
+                    let n: usize = num(k, v)?;
+                    if !(1..=65_536).contains(&n) {
+                        return Err("query parameter `trickle` must be within 1..=65536".into());
+                    }
+                    f.trickle = Some(n);
+                }
+                "trickleMs" => {
+                    let d = millis(k, v)?;
+                    if d > Duration::from_secs(10) {
+                        return Err("query parameter `trickleMs` must be at most 10000".into());
+                    }
+                    f.trickle_interval = d;
+                }
+                "retry" => f.retry = Some(num(k, v)?),
+                "hugeBytes" => {
+                    let n: usize = num(k, v)?;
+                    if n > MAX_HUGE_BYTES {
+                        return Err(format!(
+                            "query parameter `hugeBytes` must be at most {MAX_HUGE_BYTES}"
+                        ));
+                    }
+                    f.huge_bytes = Some(n);
+                }
+                "invalidUtf8" => f.invalid_utf8 = flag(k, v)?,
+                "delayMs" => f.delay = Some(millis(k, v)?),
+                _ => {}
+            }
+        }
+        Ok(f)
+    }
+
+    /// The response for a `status=S` fault, if it replaces the stream.
+    ///
+    /// `path_and_query` is the request target; redirects point at it without `status`
+    /// (or unchanged with `redirectLoop=1`).
+    pub(crate) fn status_response(
+        &self,
+        path: &str,
+        pairs: &[(String, String)],
+    ) -> Option<Response> {
+        let status = self.status?;
+        if status == StatusCode::OK {
+            return None;
+        }
+        let mut resp = if status.is_redirection() {
+            let keep: Vec<_> = pairs
+                .iter()
+                .filter(|(k, _)| self.redirect_loop || (k != "status" && k != "redirectLoop"))
+                .collect();
+            let mut target = path.to_owned();
+            if !keep.is_empty() {
+                let q = form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(keep)
+                    .finish();
+                target.push('?');
+                target.push_str(&q);
+            }
+            let mut r = status.into_response();
+            if let Ok(v) = HeaderValue::from_str(&target) {
+                r.headers_mut().insert(header::LOCATION, v);
+            }
+            r
+        } else if status.is_success() || status.is_informational() {
+            status.into_response()
+        } else {
+            json_error(status, &format!("injected status {}", status.as_u16()))
+        };
+        let h = resp.headers_mut();
+        if status == StatusCode::TOO_MANY_REQUESTS
+            || status == StatusCode::SERVICE_UNAVAILABLE
+            || self.retry_after.is_some()
+        {
+            h.insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(self.retry_after.unwrap_or(1)),
+            );
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            h.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"sse-devserver\""),
+            );
+        }
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        Some(resp)
+    }
+}
