@@ -28,10 +28,11 @@ use serde::de::DeserializeOwned;
 
 use crate::dedupe::{Dedupe, DEFAULT_WINDOW};
 use crate::dispatch::{Dispatcher, Filter};
+use crate::handlers::{self, Handler, SharedHandlers};
 use crate::page::{PageEvents, PageSignal};
 use crate::reconnect::{Backoff, Decision, Failure, ReconnectPolicy, StopReason};
-use crate::transport::{self, Method, Request, TransportEvent, TransportKind};
-use crate::typed::{variant_names, JsonStream, TypedStream};
+use crate::transport::{self, Method, Request, Sink, TransportEvent, TransportKind};
+use crate::typed::{decode_json, variant_names, DecodeError, JsonStream, Message, TypedStream};
 use crate::{env, Error, Event};
 
 /// Decides, for a failure the policy would stop on (an HTTP error status, a wrong content
@@ -328,21 +329,43 @@ enum Command {
     Page(PageSignal),
 }
 
-#[derive(Default)]
 struct Shared {
     dispatcher: Dispatcher,
     lifecycle: Vec<UnboundedSender<Lifecycle>>,
     ready_state: Option<ReadyState>,
     transport: Option<TransportKind>,
+    /// The ID to resume after: the last non-empty last-event-ID delivered (or given).
     last_event_id: String,
+    dedupe: Dedupe,
+    /// Events delivered so far: the idle watchdog watches it move.
+    delivered: u64,
     stop: Option<StopReason>,
     closed: bool,
+    handlers: SharedHandlers,
 }
 
 impl Shared {
     fn emit(&mut self, change: Lifecycle) {
         self.lifecycle
             .retain(|tx| tx.unbounded_send(change.clone()).is_ok());
+    }
+
+    /// Hands one event from the current connection to the stream subscribers, unless it
+    /// is a replay of one already delivered; returns it for the handlers if it was admitted.
+    fn deliver(&mut self, mut event: Event) -> Option<Event> {
+        self.delivered += 1;
+        if !self.dedupe.admit(&event.last_event_id) {
+            return None;
+        }
+        if event.last_event_id.is_empty() {
+            // The last event ID persists across reconnections (as in `EventSource`), but a
+            // new connection's parser starts empty: carry the resumed ID over.
+            event.last_event_id.clone_from(&self.last_event_id);
+        } else {
+            self.last_event_id.clone_from(&event.last_event_id);
+        }
+        self.dispatcher.dispatch(&event);
+        Some(event)
     }
 }
 
@@ -399,14 +422,19 @@ impl Client {
     fn start(config: ClientBuilder) -> Client {
         let (commands, command_rx) = unbounded();
         let shared = Rc::new(RefCell::new(Shared {
+            dispatcher: Dispatcher::default(),
+            lifecycle: Vec::new(),
             ready_state: Some(ReadyState::Connecting),
+            transport: None,
             last_event_id: config.options.last_event_id.clone().unwrap_or_default(),
-            ..Shared::default()
+            dedupe: Dedupe::new(DEFAULT_WINDOW),
+            delivered: 0,
+            stop: None,
+            closed: false,
+            handlers: SharedHandlers::default(),
         }));
         let driver = Driver {
             backoff: Backoff::new(config.options.policy.clone(), env::random_seed()),
-            dedupe: Dedupe::new(DEFAULT_WINDOW),
-            last_event_id: config.options.last_event_id.clone().unwrap_or_default(),
             event_types: config.options.event_types.clone(),
             use_fetch: false,
             online: crate::page::is_online(),
@@ -450,6 +478,37 @@ impl Client {
     /// Why the reconnection policy stopped the client, once it has.
     pub fn stop_reason(&self) -> Option<StopReason> {
         self.shared.borrow().stop.clone()
+    }
+
+    /// Calls `handler` with every event of type `event_type`, synchronously, in the
+    /// browser task that delivered the event (like an `EventSource` listener), until the
+    /// returned [`Handler`] is dropped or the client closes. The fastest way to consume
+    /// events: no stream, no task switch.
+    pub fn on(
+        &self,
+        event_type: impl Into<String>,
+        handler: impl FnMut(&Event) + 'static,
+    ) -> Handler {
+        let name = event_type.into();
+        self.listen_for(&name);
+        let handlers = Rc::clone(&self.shared.borrow().handlers);
+        handlers::add(&handlers, Filter::Type(name), handler)
+    }
+
+    /// Calls `handler` with every event, whatever its type; see [`on`](Self::on).
+    pub fn on_any(&self, handler: impl FnMut(&Event) + 'static) -> Handler {
+        let handlers = Rc::clone(&self.shared.borrow().handlers);
+        handlers::add(&handlers, Filter::All, handler)
+    }
+
+    /// Calls `handler` with every event of type `event_type`, its data decoded as JSON into
+    /// `T` (an `Err` carrying the whole event when it does not decode); see [`on`](Self::on).
+    pub fn on_json<T: DeserializeOwned>(
+        &self,
+        event_type: impl Into<String>,
+        mut handler: impl FnMut(Result<Message<T>, DecodeError>) + 'static,
+    ) -> Handler {
+        self.on(event_type, move |event| handler(decode_json(event)))
     }
 
     /// Every event, whatever its type, in arrival order. Ends when the client closes.
@@ -558,9 +617,6 @@ struct Driver {
     options: Options,
     shared: Rc<RefCell<Shared>>,
     backoff: Backoff,
-    dedupe: Dedupe,
-    /// The last event ID to resume from (`""`: none).
-    last_event_id: String,
     event_types: Vec<String>,
     /// Native `EventSource` failed once: resume over fetch, which sends `Last-Event-ID`
     /// and sees status codes.
@@ -696,7 +752,10 @@ impl Driver {
 
     fn request(&self, kind: TransportKind) -> Request {
         let o = &self.options;
-        let resume = (!self.last_event_id.is_empty()).then(|| self.last_event_id.clone());
+        let resume = {
+            let shared = self.shared.borrow();
+            (!shared.last_event_id.is_empty()).then(|| shared.last_event_id.clone())
+        };
         // An `EventSource` we open cannot send `Last-Event-ID`: the query parameter carries it.
         let url = match (&resume, kind) {
             (Some(id), TransportKind::EventSource) => {
@@ -723,17 +782,36 @@ impl Driver {
         kind: TransportKind,
         commands: &mut UnboundedReceiver<Command>,
     ) -> Outcome {
-        let (sink, mut reports) = unbounded();
+        let (reports_tx, mut reports) = unbounded();
+        let shared = Rc::clone(&self.shared);
+        let sink = Sink::new(
+            reports_tx,
+            Rc::new(move |event| {
+                let admitted = shared.borrow_mut().deliver(event);
+                if let Some(event) = admitted {
+                    // Handlers run with nothing borrowed: they may use the client.
+                    let handlers = Rc::clone(&shared.borrow().handlers);
+                    handlers::call(&handlers, &event);
+                }
+            }),
+        );
         let request = self.request(kind);
         let mut live = match transport::open(kind, &request, sink) {
             Ok(live) => live,
             Err(error) => return Outcome::Error(error),
         };
-        self.shared.borrow_mut().transport = Some(kind);
-        self.dedupe.on_connect();
+        let mut seen = {
+            let mut shared = self.shared.borrow_mut();
+            shared.transport = Some(kind);
+            shared.dedupe.on_connect();
+            shared.delivered
+        };
+        // The watchdog looks at the delivery counter a few times per idle period instead of
+        // re-arming a timer per event: it fires between 1 and 1.25 idle timeouts after the
+        // last sign of life.
         let idle = self.options.idle_timeout;
         let mut last_activity = env::now();
-        let mut watchdog = idle.map_or_else(Fuse::terminated, sleep);
+        let mut watchdog = idle.map_or_else(Fuse::terminated, |t| sleep(t / 4));
         let mut opening = self
             .options
             .connect_timeout
@@ -758,13 +836,18 @@ impl Driver {
                     }
                 }
                 Step::Watchdog => {
-                    let quiet = env::now().saturating_sub(last_activity);
-                    match idle {
-                        Some(limit) if quiet >= limit => {
-                            return Outcome::Failed(Failure::IdleTimeout)
+                    let now = env::now();
+                    let delivered = self.shared.borrow().delivered;
+                    if delivered != seen {
+                        seen = delivered;
+                        last_activity = now;
+                        self.backoff.on_activity(now);
+                    }
+                    if let Some(limit) = idle {
+                        if now.saturating_sub(last_activity) >= limit {
+                            return Outcome::Failed(Failure::IdleTimeout);
                         }
-                        Some(limit) => watchdog = sleep(limit - quiet),
-                        None => {}
+                        watchdog = sleep(limit / 4);
                     }
                 }
                 Step::ConnectTimeout => {
@@ -786,8 +869,13 @@ impl Driver {
                                 .emit(Lifecycle::Open { transport: kind });
                         }
                         TransportEvent::Event(event) => {
+                            // Only from sinks without a fast path; see `Sink`.
                             self.backoff.on_activity(now);
-                            self.deliver(event);
+                            let admitted = self.shared.borrow_mut().deliver(event);
+                            if let Some(event) = admitted {
+                                let handlers = Rc::clone(&self.shared.borrow().handlers);
+                                handlers::call(&handlers, &event);
+                            }
                         }
                         TransportEvent::Retry(retry) => self.backoff.set_server_retry(retry),
                         TransportEvent::Activity => self.backoff.on_activity(now),
@@ -815,22 +903,6 @@ impl Driver {
         }
     }
 
-    fn deliver(&mut self, mut event: Event) {
-        if !self.dedupe.admit(&event.last_event_id) {
-            return;
-        }
-        if event.last_event_id.is_empty() {
-            // The last event ID persists across reconnections (as in `EventSource`), but a
-            // new connection's parser starts empty: carry the resumed ID over.
-            event.last_event_id.clone_from(&self.last_event_id);
-        } else {
-            self.last_event_id.clone_from(&event.last_event_id);
-        }
-        let mut shared = self.shared.borrow_mut();
-        shared.last_event_id.clone_from(&event.last_event_id);
-        shared.dispatcher.dispatch(&event);
-    }
-
     fn set_state(&self, state: ReadyState) {
         let mut shared = self.shared.borrow_mut();
         if shared.ready_state != Some(ReadyState::Closed) {
@@ -848,6 +920,9 @@ impl Driver {
         shared.emit(Lifecycle::Closed { reason });
         shared.lifecycle.clear();
         shared.dispatcher.close();
+        let handlers = Rc::clone(&shared.handlers);
+        drop(shared);
+        handlers::clear(&handlers);
     }
 }
 

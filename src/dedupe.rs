@@ -12,6 +12,7 @@
 //! is delivered.
 
 use std::collections::{HashSet, VecDeque};
+use std::rc::Rc;
 
 /// How many distinct delivered IDs are remembered by default.
 pub(crate) const DEFAULT_WINDOW: usize = 1024;
@@ -20,8 +21,9 @@ pub(crate) const DEFAULT_WINDOW: usize = 1024;
 #[derive(Debug)]
 pub(crate) struct Dedupe {
     window: usize,
-    order: VecDeque<String>,
-    seen: HashSet<String>,
+    /// The remembered IDs, oldest first; shared with `seen` (one allocation per ID).
+    order: VecDeque<Rc<str>>,
+    seen: HashSet<Rc<str>>,
     /// The last-event-ID of the previous event on the current connection.
     connection_id: String,
 }
@@ -58,8 +60,9 @@ impl Dedupe {
                 self.seen.remove(&old);
             }
         }
-        self.order.push_back(last_event_id.to_owned());
-        self.seen.insert(last_event_id.to_owned());
+        let id: Rc<str> = Rc::from(last_event_id);
+        self.order.push_back(Rc::clone(&id));
+        self.seen.insert(id);
         true
     }
 }

@@ -18,7 +18,7 @@ pub(crate) enum Filter {
 }
 
 impl Filter {
-    fn matches(&self, event: &Event) -> bool {
+    pub(crate) fn matches(&self, event: &Event) -> bool {
         match self {
             Filter::All => true,
             Filter::Type(name) => *name == event.event_type,

@@ -24,6 +24,7 @@ mod dispatch;
 mod env;
 mod error;
 mod event;
+mod handlers;
 mod page;
 pub mod reconnect;
 mod transport;
@@ -38,5 +39,6 @@ pub use client::{
 };
 pub use error::Error;
 pub use event::Event;
+pub use handlers::Handler;
 pub use transport::{Method, TransportKind};
 pub use typed::{DecodeError, DecodeErrorKind, JsonStream, Message, TypedStream};

@@ -84,12 +84,12 @@ impl DecodeError {
 }
 
 /// Decodes one event's data as JSON into `T`.
-pub(crate) fn decode_json<T: DeserializeOwned>(event: Event) -> Result<Message<T>, DecodeError> {
+pub(crate) fn decode_json<T: DeserializeOwned>(event: &Event) -> Result<Message<T>, DecodeError> {
     match serde_json::from_str(&event.data) {
         Ok(data) => Ok(Message {
-            event_type: event.event_type,
+            event_type: event.event_type.clone(),
             data,
-            last_event_id: event.last_event_id,
+            last_event_id: event.last_event_id.clone(),
         }),
         Err(error) => {
             let kind = if error.is_data() {
@@ -97,7 +97,7 @@ pub(crate) fn decode_json<T: DeserializeOwned>(event: Event) -> Result<Message<T
             } else {
                 DecodeErrorKind::InvalidJson
             };
-            Err(DecodeError::new(kind, event, error.to_string()))
+            Err(DecodeError::new(kind, event.clone(), error.to_string()))
         }
     }
 }
@@ -258,7 +258,7 @@ impl<T: DeserializeOwned> Stream for JsonStream<T> {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         Pin::new(&mut self.events)
             .poll_next(cx)
-            .map(|event| event.map(decode_json))
+            .map(|event| event.map(|event| decode_json(&event)))
     }
 }
 
@@ -325,7 +325,7 @@ mod tests {
 
     #[test]
     fn json_decodes_and_keeps_the_event_fields() {
-        let m = decode_json::<Tick>(ev("tick", r#"{"n":3}"#)).unwrap();
+        let m = decode_json::<Tick>(&ev("tick", r#"{"n":3}"#)).unwrap();
         assert_eq!(
             m,
             Message {
@@ -345,7 +345,7 @@ mod tests {
             (r#"{"n":"three"}"#, DecodeErrorKind::WrongShape),
         ];
         for (data, kind) in cases {
-            let e = decode_json::<Tick>(ev("tick", data)).unwrap_err();
+            let e = decode_json::<Tick>(&ev("tick", data)).unwrap_err();
             assert_eq!(
                 (e.kind, e.event_type.as_str(), e.data.as_str()),
                 (kind, "tick", data)

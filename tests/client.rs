@@ -416,3 +416,35 @@ async fn connect_close_cycles_leak_no_listeners_or_timers() {
     assert_eq!(live_listeners(), listeners, "listeners left behind");
     assert_eq!(pending_timers(), timers, "timers left behind");
 }
+
+#[wasm_bindgen_test]
+async fn handlers_run_synchronously_with_decoded_events() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    let topic = fresh_topic("handlers");
+    publish(&topic, r#"{"event":"tick","data":{"n":1}}"#).await;
+    publish(&topic, r#"{"event":"tick","data":"{oops"}"#).await;
+    publish(&topic, r#"{"event":"tick","data":{"n":2}}"#).await;
+    publish(&topic, r#"{"event":"other","data":"x"}"#).await;
+    let client = Client::builder(format!("{}/events?topic={topic}", server()))
+        .last_event_id("0")
+        .connect()
+        .unwrap();
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let l = Rc::clone(&log);
+    let _ticks = client.on_json::<Tick>("tick", move |m| {
+        l.borrow_mut().push(match m {
+            Ok(m) => format!("{} {}", m.last_event_id, m.data.n),
+            Err(e) => format!("{} {}", e.last_event_id, e.kind as u8),
+        });
+    });
+    let l = Rc::clone(&log);
+    let _other = client.on("other", move |e| {
+        l.borrow_mut().push(format!("{} {}", e.event_type, e.data))
+    });
+    // Streams see the same events, after the handlers (which ran in the event's own task).
+    let other = within(10, client.subscribe("other").next()).await.unwrap();
+    assert_eq!(other.data, "x");
+    assert_eq!(*log.borrow(), ["1 1", "2 0", "3 2", "other x"]);
+}

@@ -11,11 +11,13 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use futures::StreamExt;
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::{Client, Event, ReadyState};
+use crate::{Client, Event, Handler, ReadyState};
+
+#[cfg(feature = "bench")]
+mod bench;
 
 /// The version of the wasm-sse package, read from the compiled module.
 #[wasm_bindgen]
@@ -30,6 +32,7 @@ type Listeners = Rc<RefCell<Vec<(String, Function)>>>;
 pub struct SseClient {
     client: Client,
     listeners: Listeners,
+    _handler: Handler,
 }
 
 #[wasm_bindgen]
@@ -39,29 +42,32 @@ impl SseClient {
     pub fn new(url: String) -> Result<SseClient, JsValue> {
         let client = Client::connect(url).map_err(to_js_error)?;
         let listeners: Listeners = Rc::default();
-        let mut events = client.events();
         let registered = Rc::clone(&listeners);
-        wasm_bindgen_futures::spawn_local(async move {
-            while let Some(event) = events.next().await {
-                // Listeners may add or remove listeners: call a snapshot, not the live list.
-                let targets: Vec<Function> = registered
-                    .borrow()
-                    .iter()
-                    .filter(|(name, _)| *name == event.event_type)
-                    .map(|(_, f)| f.clone())
-                    .collect();
-                if targets.is_empty() {
-                    continue;
-                }
-                let object = to_js_event(&event);
-                for target in targets {
-                    if let Err(error) = target.call1(&JsValue::NULL, &object) {
-                        wasm_bindgen::throw_val(error);
-                    }
+        // Listeners run synchronously in the event's own task, as with `EventSource`.
+        let handler = client.on_any(move |event| {
+            // Listeners may add or remove listeners: call a snapshot, not the live list.
+            let targets: Vec<Function> = registered
+                .borrow()
+                .iter()
+                .filter(|(name, _)| *name == event.event_type)
+                .map(|(_, f)| f.clone())
+                .collect();
+            if targets.is_empty() {
+                return;
+            }
+            let object = to_js_event(event);
+            for target in targets {
+                if let Err(error) = target.call1(&JsValue::NULL, &object) {
+                    // A throwing listener must not stop the others (as with EventTarget).
+                    report_error(&error);
                 }
             }
         });
-        Ok(SseClient { client, listeners })
+        Ok(SseClient {
+            client,
+            listeners,
+            _handler: handler,
+        })
     }
 
     /// The URL given to the constructor.
@@ -118,6 +124,18 @@ fn to_js_event(event: &Event) -> JsValue {
     set("data", &event.data);
     set("lastEventId", &event.last_event_id);
     object.into()
+}
+
+/// Reports an exception thrown by a listener without interrupting the others, the way
+/// `EventTarget` does (`reportError`, or the console where it is missing).
+fn report_error(error: &JsValue) {
+    let global = js_sys::global();
+    match Reflect::get(&global, &"reportError".into()).map(JsCast::dyn_into::<Function>) {
+        Ok(Ok(report)) => {
+            let _ = report.call1(&JsValue::NULL, error);
+        }
+        _ => web_sys::console::error_1(error),
+    }
 }
 
 /// A JS `Error` with the error's message and its kind in `type`.

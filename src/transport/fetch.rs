@@ -421,7 +421,7 @@ mod tests {
     use wasm_sse_codec::Parser;
 
     use super::{feed_chunk, is_event_stream, parse_imf_fixdate, parse_retry_after, Fed};
-    use crate::transport::TransportEvent;
+    use crate::transport::{Sink, TransportEvent};
     use crate::Event;
 
     #[test]
@@ -479,6 +479,7 @@ mod tests {
     #[test]
     fn feed_chunk_reports_items_and_one_activity_per_chunk() {
         let (sink, mut rx) = mpsc::unbounded();
+        let sink = Sink::from(sink);
         let mut parser = Parser::with_max_event_size(16);
         let mut fed = |chunk: &[u8]| feed_chunk(&mut parser, chunk, &sink);
         assert_eq!(
@@ -682,7 +683,8 @@ pub(crate) mod testing {
 
     /// A sink and its receiver.
     pub(crate) fn channel() -> (crate::transport::Sink, UnboundedReceiver<TransportEvent>) {
-        mpsc::unbounded()
+        let (sink, rx) = mpsc::unbounded();
+        (sink.into(), rx)
     }
 }
 

@@ -187,6 +187,7 @@ mod tests {
     #[test]
     fn bodies_move_the_cursor_and_drop_unfinished_events() {
         let (sink, mut rx) = mpsc::unbounded();
+        let sink = crate::transport::Sink::from(sink);
         let mut parser = Parser::new();
         let mut cursor = Some("4".to_owned());
         // A timeout answer: activity only, the cursor stays.

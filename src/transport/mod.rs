@@ -5,7 +5,9 @@
 //! in-flight requests) when dropped. The client gives each connection attempt a fresh
 //! channel, so a report that races with a drop is simply never read.
 
+use std::cell::Cell;
 use std::fmt;
+use std::rc::Rc;
 use std::time::Duration;
 
 use futures::channel::mpsc::UnboundedSender;
@@ -152,8 +154,73 @@ pub(crate) enum TransportEvent {
     Failed(Failure),
 }
 
+/// Delivers one event to the client's subscribers, synchronously.
+pub(crate) type Deliver = Rc<dyn Fn(Event)>;
+
 /// Where a transport sends what it sees.
-pub(crate) type Sink = UnboundedSender<TransportEvent>;
+///
+/// Events take the fast path: straight into the client's subscribers, inside the
+/// transport's own callback, with no task switch (the browser hands `EventSource` events
+/// over one task at a time, so an extra hop per event would cost a large share of the
+/// throughput). Everything else (open, failures, activity, `retry:`) goes down the channel
+/// to the client's driver. The first event of a connection is also announced there as
+/// activity, so the driver knows when data started to flow.
+#[derive(Clone)]
+pub(crate) struct Sink {
+    reports: UnboundedSender<TransportEvent>,
+    deliver: Option<Deliver>,
+    announced: Rc<Cell<bool>>,
+}
+
+impl Sink {
+    /// A sink that delivers events through `deliver` and reports the rest on `reports`.
+    pub(crate) fn new(reports: UnboundedSender<TransportEvent>, deliver: Deliver) -> Self {
+        Self {
+            reports,
+            deliver: Some(deliver),
+            announced: Rc::default(),
+        }
+    }
+
+    /// Reports `report`; fails once the client stopped listening to this connection.
+    pub(crate) fn unbounded_send(&self, report: TransportEvent) -> Result<(), Closed> {
+        if self.reports.is_closed() {
+            return Err(Closed);
+        }
+        match (report, &self.deliver) {
+            (TransportEvent::Event(event), Some(deliver)) => {
+                if !self.announced.replace(true) {
+                    self.reports
+                        .unbounded_send(TransportEvent::Activity)
+                        .map_err(|_| Closed)?;
+                }
+                deliver(event);
+                Ok(())
+            }
+            (report, _) => self.reports.unbounded_send(report).map_err(|_| Closed),
+        }
+    }
+
+    /// Whether the client stopped listening to this connection.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.reports.is_closed()
+    }
+}
+
+/// Every report, events included, goes down the channel (used by the transports' tests).
+impl From<UnboundedSender<TransportEvent>> for Sink {
+    fn from(reports: UnboundedSender<TransportEvent>) -> Self {
+        Self {
+            reports,
+            deliver: None,
+            announced: Rc::default(),
+        }
+    }
+}
+
+/// The client no longer listens to this connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Closed;
 
 /// A live connection over one of the transports; dropping it closes the connection.
 pub(crate) enum Live {

@@ -1,0 +1,167 @@
+//! Synchronous handlers: callbacks run inside the transport's own callback, in the same
+//! browser task as the event (like `EventSource` listeners), with no stream and no task
+//! switch in between.
+//!
+//! Handlers may add or remove handlers and close the client while they run: the list is
+//! walked by index and never borrowed while a handler runs.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use crate::dispatch::Filter;
+use crate::Event;
+
+type Callback = Rc<RefCell<dyn FnMut(&Event)>>;
+
+/// The handlers of one client.
+#[derive(Default)]
+pub(crate) struct Handlers {
+    next_id: u64,
+    list: Vec<(u64, Filter, Callback)>,
+}
+
+/// Shared ownership of a client's handlers.
+pub(crate) type SharedHandlers = Rc<RefCell<Handlers>>;
+
+/// Adds `callback` for `filter`; the returned guard removes it when dropped.
+pub(crate) fn add(
+    handlers: &SharedHandlers,
+    filter: Filter,
+    callback: impl FnMut(&Event) + 'static,
+) -> Handler {
+    let mut list = handlers.borrow_mut();
+    list.next_id += 1;
+    let id = list.next_id;
+    list.list
+        .push((id, filter, Rc::new(RefCell::new(callback))));
+    Handler {
+        handlers: Rc::downgrade(handlers),
+        id,
+    }
+}
+
+/// Calls every handler whose filter matches `event`, in the order they were added.
+pub(crate) fn call(handlers: &SharedHandlers, event: &Event) {
+    let mut index = 0;
+    loop {
+        let callback = {
+            let list = handlers.borrow();
+            let Some((_, filter, callback)) = list.list.get(index) else {
+                return;
+            };
+            filter.matches(event).then(|| Rc::clone(callback))
+        };
+        if let Some(callback) = callback {
+            // A handler cannot be running already: events arrive one browser task at a time.
+            if let Ok(mut callback) = callback.try_borrow_mut() {
+                callback(event);
+            }
+        }
+        index += 1;
+    }
+}
+
+/// Removes every handler (the client closed).
+pub(crate) fn clear(handlers: &SharedHandlers) {
+    let removed = std::mem::take(&mut handlers.borrow_mut().list);
+    drop(removed);
+}
+
+/// A registered event handler; dropping it (or calling [`Handler::remove`]) removes it.
+#[must_use = "the handler is removed as soon as this guard is dropped; keep it, or call .forget_on_close()"]
+#[derive(Debug)]
+pub struct Handler {
+    handlers: Weak<RefCell<Handlers>>,
+    id: u64,
+}
+
+impl Handler {
+    /// Removes the handler now.
+    pub fn remove(self) {}
+
+    /// Keeps the handler until the client closes, without holding this guard.
+    pub fn forget_on_close(mut self) {
+        self.handlers = Weak::new();
+    }
+}
+
+impl Drop for Handler {
+    fn drop(&mut self) {
+        if let Some(handlers) = self.handlers.upgrade() {
+            let removed = {
+                let mut list = handlers.borrow_mut();
+                let at = list.list.iter().position(|(id, _, _)| *id == self.id);
+                at.map(|at| list.list.remove(at))
+            };
+            // Dropped outside the borrow: the callback's captures may own other handlers.
+            drop(removed);
+        }
+    }
+}
+
+impl std::fmt::Debug for Handlers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handlers")
+            .field("len", &self.list.len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use super::*;
+
+    fn ev(t: &str) -> Event {
+        Event::new(t, "d", "")
+    }
+
+    #[test]
+    fn handlers_run_in_order_for_matching_events_until_removed() {
+        let handlers = SharedHandlers::default();
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let l = Rc::clone(&log);
+        let all = add(&handlers, Filter::All, move |e| {
+            l.borrow_mut().push(format!("all {}", e.event_type))
+        });
+        let l = Rc::clone(&log);
+        let ticks = add(&handlers, Filter::Type("tick".into()), move |e| {
+            l.borrow_mut().push(format!("tick {}", e.event_type));
+        });
+        call(&handlers, &ev("tick"));
+        call(&handlers, &ev("message"));
+        drop(all);
+        call(&handlers, &ev("tick"));
+        ticks.remove();
+        call(&handlers, &ev("tick"));
+        assert_eq!(
+            *log.borrow(),
+            ["all tick", "tick tick", "all message", "tick tick"]
+        );
+    }
+
+    #[test]
+    fn a_handler_may_add_and_remove_handlers_while_running() {
+        let handlers = SharedHandlers::default();
+        let count = Rc::new(RefCell::new(0));
+        let h = Rc::clone(&handlers);
+        let c = Rc::clone(&count);
+        let kept = Rc::new(RefCell::new(Vec::new()));
+        let k = Rc::clone(&kept);
+        add(&handlers, Filter::All, move |_| {
+            let c = Rc::clone(&c);
+            k.borrow_mut()
+                .push(add(&h, Filter::All, move |_| *c.borrow_mut() += 1));
+        })
+        .forget_on_close();
+        call(&handlers, &ev("a")); // adds one handler, which also runs for this event
+        call(&handlers, &ev("b")); // adds another; two run
+        assert_eq!(*count.borrow(), 3);
+        kept.borrow_mut().clear();
+        clear(&handlers);
+        call(&handlers, &ev("c"));
+        assert_eq!(*count.borrow(), 3);
+    }
+}
