@@ -193,18 +193,30 @@ fn main() {
                 }
             }
         }
-        ["run", dir] => run(Path::new(dir)),
+        ["run", dir, ref only @ ..] => run(Path::new(dir), only),
         ["long-line"] => long_line(),
-        // For profilers: parse FILE with this parser N times.
-        ["profile", file, n] => {
+        // For profilers: parse FILE N times with this parser (or the named peer).
+        ["profile", file, n, ref parser @ ..] => {
+            let runner: Runner = match parser {
+                [] | ["ours"] => ours,
+                ["sse-stream"] => sse_stream,
+                ["sse-codec"] => sse_codec,
+                ["eventsource-stream"] => eventsource_stream,
+                _ => {
+                    eprintln!("codec-bench: unknown parser {parser:?}");
+                    std::process::exit(2);
+                }
+            };
             let bytes = Bytes::from(std::fs::read(file).unwrap_or_default());
             let chunks = chunk(&bytes, true);
             for _ in 0..n.parse().unwrap_or(1) {
-                println!("{:?}", ours(&chunks));
+                println!("{:?}", runner(&chunks));
             }
         }
         _ => {
-            eprintln!("usage: codec-bench gen DIR | run DIR | long-line");
+            eprintln!(
+                "usage: codec-bench gen DIR | run DIR [STREAM...] | long-line | profile FILE N"
+            );
             std::process::exit(2);
         }
     }
@@ -232,7 +244,8 @@ fn chunk(bytes: &Bytes, share: bool) -> Vec<Bytes> {
         .collect()
 }
 
-fn run(dir: &Path) {
+/// Runs every stream, or only the streams named in `only`.
+fn run(dir: &Path, only: &[&str]) {
     let parsers: [(&str, Runner); 4] = [
         ("wasm-sse-codec (native)", ours),
         ("sse-stream", sse_stream),
@@ -240,6 +253,9 @@ fn run(dir: &Path) {
         ("eventsource-stream", eventsource_stream),
     ];
     for name in ["small", "crlf", "large", "large-cold"] {
+        if !only.is_empty() && !only.contains(&name) {
+            continue;
+        }
         let file = name.trim_end_matches("-cold");
         let bytes = match std::fs::read(dir.join(format!("{file}.sse"))) {
             Ok(bytes) => Bytes::from(bytes),

@@ -171,49 +171,83 @@ impl Parser {
         }
         let mut too_large = false;
         let mut start = 0;
-        while let Some(found) = chunk
-            .get(start..)
-            .and_then(|rest| memchr2(b'\n', b'\r', rest))
-        {
-            let pos = start + found;
-            let part = chunk.get(start..pos).unwrap_or_default();
-            // The next line starts after the terminator (both bytes of a CRLF).
-            let next = match chunk.get(pos..pos + 2) {
-                Some(b"\r\n") => pos + 2,
-                Some(_) => pos + 1,
-                // A CR ending the chunk: an LF starting the next one completes the CRLF.
-                None => {
-                    self.pending_cr = chunk.get(pos) == Some(&b'\r');
-                    pos + 1
-                }
+        // A line carried over from previous chunks is completed through the line buffer.
+        if self.carry {
+            let Some(pos) = memchr2(b'\n', b'\r', chunk) else {
+                self.carry_rest(chunk, &mut too_large);
+                return self.result(too_large);
             };
-            if self.carry {
-                self.carry = false;
-                if !self.discarding {
-                    let mut line = mem::take(&mut self.line);
-                    line.extend_from_slice(part);
-                    self.line_complete(&line, &mut on_item, &mut too_large);
-                    line.clear();
-                    self.line = line;
-                }
-                // While discarding, a carried line is non-empty: nothing to do.
+            let next = self.terminator_end(chunk, pos);
+            self.carry = false;
+            if !self.discarding {
+                let mut line = mem::take(&mut self.line);
+                line.extend_from_slice(chunk.get(..pos).unwrap_or_default());
+                self.line_bytes(&line, &mut on_item, &mut too_large);
+                line.clear();
+                self.line = line;
+            }
+            // While discarding, a carried line is non-empty: nothing to do.
+            start = next;
+        }
+        // The complete lines of the chunk end at or before its last terminator: validate
+        // them as UTF-8 in one pass (every line that lies inside the valid window is then
+        // parsed straight from the chunk as `&str`, without per-line validation).
+        let body = chunk.get(start..).unwrap_or_default();
+        let Some(last) = memchr::memrchr2(b'\n', b'\r', body) else {
+            self.carry_rest(body, &mut too_large);
+            return self.result(too_large);
+        };
+        let end = start + last + 1;
+        // `text` is the valid window: it starts at the byte `text_start` of the chunk.
+        let mut text_start = start;
+        let mut text = valid_prefix(chunk.get(start..end).unwrap_or_default());
+        while start < end {
+            let Some(found) = chunk.get(start..end).and_then(find_terminator) else {
+                break;
+            };
+            let pos = start + found;
+            let next = self.terminator_end(chunk, pos);
+            if pos == start {
+                self.blank_line(&mut on_item);
+            } else if self.discarding {
+                // Ignored up to the next blank line.
+            } else if let Some(line) = text.get(start - text_start..pos - text_start) {
+                self.line_str(line, line.len(), false, &mut on_item, &mut too_large);
             } else {
-                self.line_complete(part, &mut on_item, &mut too_large);
+                // The line holds invalid UTF-8 (or follows it): decode it on its own, then
+                // validate the rest of the chunk again from the next line on.
+                self.line_bytes(
+                    chunk.get(start..pos).unwrap_or_default(),
+                    &mut on_item,
+                    &mut too_large,
+                );
+                if next < end && next - text_start > text.len() {
+                    text_start = next;
+                    text = valid_prefix_after_error(chunk.get(next..end).unwrap_or_default());
+                }
             }
             start = next;
         }
-        let rest = chunk.get(start..).unwrap_or_default();
-        if !rest.is_empty() {
-            self.carry = true;
-            if !self.discarding {
-                if self.over_limit(self.line.len().saturating_add(rest.len())) {
-                    self.start_discarding();
-                    too_large = true;
-                } else {
-                    self.line.extend_from_slice(rest);
-                }
+        self.carry_rest(chunk.get(start..).unwrap_or_default(), &mut too_large);
+        self.result(too_large)
+    }
+
+    /// Where the line after the terminator at `pos` starts (after both bytes of a CRLF); a
+    /// CR ending the chunk sets `pending_cr` (an LF starting the next chunk completes it).
+    #[inline]
+    fn terminator_end(&mut self, chunk: &[u8], pos: usize) -> usize {
+        match chunk.get(pos..pos + 2) {
+            Some(b"\r\n") => pos + 2,
+            Some(_) => pos + 1,
+            None => {
+                self.pending_cr = chunk.get(pos) == Some(&b'\r');
+                pos + 1
             }
         }
+    }
+
+    #[inline]
+    fn result(&self, too_large: bool) -> Result<(), ParseError> {
         if too_large {
             Err(ParseError::EventTooLarge {
                 limit: self.max_event_size,
@@ -223,6 +257,22 @@ impl Parser {
         }
     }
 
+    /// Keeps the unterminated end of a chunk for the next one.
+    #[inline]
+    fn carry_rest(&mut self, rest: &[u8], too_large: &mut bool) {
+        if rest.is_empty() {
+            return;
+        }
+        self.carry = true;
+        if !self.discarding {
+            if self.over_limit(self.line.len().saturating_add(rest.len())) {
+                self.start_discarding();
+                *too_large = true;
+            } else {
+                self.line.extend_from_slice(rest);
+            }
+        }
+    }
     /// Ends the stream: an incomplete event (and an incomplete last line) is discarded, not
     /// dispatched, as the standard requires.
     ///
@@ -287,76 +337,119 @@ impl Parser {
         self.event_type = String::new();
     }
 
-    /// Processes one complete line (terminator excluded).
+    /// A blank line: ends a dropped event, or dispatches the event.
     #[inline]
-    fn line_complete<F: FnMut(Item)>(
-        &mut self,
-        line: &[u8],
-        on_item: &mut F,
-        too_large: &mut bool,
-    ) {
-        let Some(&first) = line.first() else {
-            if self.discarding {
-                // The blank line ends the dropped event.
-                self.discarding = false;
-                self.commit_id();
-            } else {
-                self.dispatch(on_item);
-            }
+    fn blank_line<F: FnMut(Item)>(&mut self, on_item: &mut F) {
+        if self.discarding {
+            // The blank line ends the dropped event.
+            self.discarding = false;
+            self.commit_id();
+        } else {
+            self.dispatch(on_item);
+        }
+    }
+
+    /// Processes one complete line (terminator excluded) given as bytes: decodes it, then
+    /// goes on as [`Parser::line_str`]. Line terminators, `:` and the space are ASCII, and
+    /// replacement never absorbs an ASCII byte, so decoding the whole line equals decoding
+    /// its name and value separately.
+    fn line_bytes<F: FnMut(Item)>(&mut self, line: &[u8], on_item: &mut F, too_large: &mut bool) {
+        if line.is_empty() {
+            self.blank_line(on_item);
             return;
-        };
+        }
         if self.discarding {
             return;
         }
-        if self.over_limit(line.len()) {
+        match core::str::from_utf8(line) {
+            Ok(text) => self.line_str(text, line.len(), false, on_item, too_large),
+            Err(_) => {
+                let text = String::from_utf8_lossy(line);
+                self.line_str(&text, line.len(), true, on_item, too_large);
+            }
+        }
+    }
+
+    /// Processes one complete, non-blank line (terminator excluded), not discarding.
+    /// `raw_len` is the line's length on the wire; `lossy` says whether it was decoded with
+    /// replacements (the decoded buffers are then checked against the limit too).
+    #[inline]
+    fn line_str<F: FnMut(Item)>(
+        &mut self,
+        line: &str,
+        raw_len: usize,
+        lossy: bool,
+        on_item: &mut F,
+        too_large: &mut bool,
+    ) {
+        if self.over_limit(raw_len) {
             self.start_discarding();
             *too_large = true;
             return;
         }
-        if first == b':' {
-            let mut text = String::new();
-            push_decoded(&mut text, strip_space(&line[1..]));
-            on_item(Item::Comment(text));
-            return;
-        }
-        // The common fields first, without searching for the colon.
-        let (name, value) = match line {
-            [b'd', b'a', b't', b'a', b':', value @ ..] => (&b"data"[..], strip_space(value)),
-            [b'i', b'd', b':', value @ ..] => (&b"id"[..], strip_space(value)),
-            [b'e', b'v', b'e', b'n', b't', b':', value @ ..] => (&b"event"[..], strip_space(value)),
-            _ => match memchr::memchr(b':', line) {
-                Some(colon) => (&line[..colon], strip_space(&line[colon + 1..])),
-                None => (line, &[][..]),
-            },
+        let bytes = line.as_bytes();
+        // The common fields first, by their first bytes, without searching for the colon.
+        let (field, value) = match bytes {
+            [b'd', b'a', b't', b'a', b':', ..] => (Field::Data, strip_space(line.get(5..))),
+            [b'i', b'd', b':', ..] => (Field::Id, strip_space(line.get(3..))),
+            [b'e', b'v', b'e', b'n', b't', b':', ..] => (Field::Event, strip_space(line.get(6..))),
+            [b':', ..] => {
+                on_item(Item::Comment(strip_space(line.get(1..)).to_owned()));
+                return;
+            }
+            _ => {
+                let (name, value) = match memchr::memchr(b':', bytes) {
+                    Some(colon) => (
+                        bytes.get(..colon).unwrap_or_default(),
+                        strip_space(line.get(colon + 1..)),
+                    ),
+                    None => (bytes, ""),
+                };
+                let field = match name {
+                    b"data" => Field::Data,
+                    b"event" => Field::Event,
+                    b"id" => Field::Id,
+                    b"retry" => Field::Retry,
+                    _ => return,
+                };
+                (field, value)
+            }
         };
-        match name {
-            b"data" => {
+        match field {
+            Field::Data => {
                 if self.data.capacity() == 0 {
                     self.data = String::with_capacity(self.size_hint.max(value.len() + 1));
                 }
-                push_decoded(&mut self.data, value);
+                self.data.push_str(value);
                 self.data.push('\n');
-                self.check_decoded_size(too_large);
+                if lossy {
+                    self.check_decoded_size(too_large);
+                }
             }
-            b"event" => {
+            Field::Event => {
                 self.event_type.clear();
-                push_decoded(&mut self.event_type, value);
-                self.check_decoded_size(too_large);
+                self.event_type.push_str(value);
+                if lossy {
+                    self.check_decoded_size(too_large);
+                }
             }
-            // An id containing NULL is ignored entirely.
-            b"id" if !value.contains(&0) => {
-                self.id.clear();
-                push_decoded(&mut self.id, value);
-                self.id_dirty = true;
+            Field::Id => {
+                // An id containing NULL is ignored entirely.
+                if !value.as_bytes().contains(&0) {
+                    self.id.clear();
+                    self.id.push_str(value);
+                    self.id_dirty = true;
+                }
             }
-            // Only a non-empty run of ASCII digits is a valid retry value.
-            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
-                let ms = value.iter().fold(0u64, |n, &d| {
-                    n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
-                });
-                on_item(Item::Retry(ms));
+            Field::Retry => {
+                // Only a non-empty run of ASCII digits is a valid retry value.
+                if !value.is_empty() && value.bytes().all(|d| d.is_ascii_digit()) {
+                    let ms = value.bytes().fold(0u64, |n, d| {
+                        n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+                    });
+                    on_item(Item::Retry(ms));
+                }
             }
-            _ => {}
         }
     }
 
@@ -374,7 +467,9 @@ impl Parser {
     fn commit_id(&mut self) {
         if self.id_dirty {
             self.id_dirty = false;
-            self.last_event_id.clone_from(&self.id);
+            // `id` is only read while dirty (it is cleared before every write), so its
+            // old value can be left there.
+            mem::swap(&mut self.last_event_id, &mut self.id);
         }
     }
 
@@ -408,26 +503,73 @@ impl Parser {
     }
 }
 
-/// Appends `bytes` UTF-8 decoded with U+FFFD replacement (of maximal subparts, as the
-/// WHATWG Encoding Standard requires).
+/// The position of the first CR or LF in `hay`.
 #[inline]
-fn push_decoded(dst: &mut String, bytes: &[u8]) {
-    // The SIMD validator pays off on long values only.
-    let valid = if bytes.len() < 64 {
-        core::str::from_utf8(bytes).ok()
-    } else {
-        simdutf8::basic::from_utf8(bytes).ok()
-    };
-    match valid {
-        Some(text) => dst.push_str(text),
-        None => dst.push_str(&String::from_utf8_lossy(bytes)),
+fn find_terminator(hay: &[u8]) -> Option<usize> {
+    // Blank lines, ids and event types end within a few bytes: scanning the first 16 bytes
+    // a word at a time avoids the setup cost of the vectorised search, which takes over
+    // for long lines (and at once for `data` lines, which are typically the long ones).
+    let mut at = 0;
+    if hay.first() != Some(&b'd') {
+        while at < 16 {
+            let Some(word) = hay
+                .get(at..at + 8)
+                .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            else {
+                break;
+            };
+            let found = terminator_bytes(u64::from_le_bytes(word));
+            if found != 0 {
+                return Some(at + (found.trailing_zeros() / 8) as usize);
+            }
+            at += 8;
+        }
+    }
+    memchr2(b'\n', b'\r', hay.get(at..)?).map(|pos| at + pos)
+}
+
+/// The high bit of each byte of `word` that is CR or LF (exact: no false positives).
+#[inline]
+fn terminator_bytes(word: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    // A byte of `x` is zero iff neither its low 7 bits (adding 0x7f carries into the high
+    // bit) nor its high bit are set; no carry crosses bytes.
+    let zero = |x: u64| !(((x & LOW7) + LOW7) | x | LOW7);
+    zero(word ^ 0x0a0a_0a0a_0a0a_0a0a) | zero(word ^ 0x0d0d_0d0d_0d0d_0d0d)
+}
+
+/// The fields the parser acts on.
+#[derive(Clone, Copy)]
+enum Field {
+    Data,
+    Event,
+    Id,
+    Retry,
+}
+
+/// The longest valid UTF-8 prefix of `bytes` (the whole of it, normally).
+#[inline]
+fn valid_prefix(bytes: &[u8]) -> &str {
+    match simdutf8::basic::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(_) => valid_prefix_after_error(bytes),
     }
 }
 
+/// The longest valid UTF-8 prefix of `bytes`, scanning no further than the first error
+/// (then the prefix once more): called again after each invalid line, this stays linear.
+#[cold]
+fn valid_prefix_after_error(bytes: &[u8]) -> &str {
+    let valid = match simdutf8::compat::from_utf8(bytes) {
+        Ok(text) => return text,
+        Err(e) => e.valid_up_to(),
+    };
+    core::str::from_utf8(bytes.get(..valid).unwrap_or_default()).unwrap_or_default()
+}
+
+/// Removes one leading space.
 #[inline]
-fn strip_space(value: &[u8]) -> &[u8] {
-    match value.split_first() {
-        Some((b' ', rest)) => rest,
-        _ => value,
-    }
+fn strip_space(value: Option<&str>) -> &str {
+    let value = value.unwrap_or_default();
+    value.strip_prefix(' ').unwrap_or(value)
 }

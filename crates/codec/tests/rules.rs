@@ -54,6 +54,9 @@ cases! {
     /// Invalid bytes in the event type, id and comment are replaced too.
     utf8_invalid_in_type_id_comment: b":\xFF\nevent: \xFE\nid: \xC3\ndata: x\n\n"
         => [comment(R), ev(R, "x", R)];
+    /// Valid lines before and after invalid ones (several per chunk) decode exactly.
+    utf8_invalid_between_valid_lines: b"data: \xC3\xA9\ndata: a\xFFb\nid: \xE2\x82\xAC\n\ndata: \xFE\n\ndata: ok \xE2\x82\xAC\n\n"
+        => [ev("message", "\u{e9}\na\u{FFFD}b", "\u{20ac}"), ev("message", R, "\u{20ac}"), ev("message", "ok \u{20ac}", "\u{20ac}")];
     /// A truncated sequence at the very end of the stream is in an unterminated line: dropped.
     utf8_truncated_at_end_of_stream: b"data: x\n\ndata: \xE2\x82" => [ev("message", "x", "")];
 
