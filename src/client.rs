@@ -20,7 +20,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
-use futures::future::{Fuse, FusedFuture};
+use std::future::Future;
+
+use futures::future::{Fuse, FusedFuture, LocalBoxFuture};
 use futures::stream::FusedStream;
 use futures::{FutureExt, Stream, StreamExt};
 use gloo_timers::future::TimeoutFuture;
@@ -38,6 +40,11 @@ use crate::{env, Error, Event};
 /// Decides, for a failure the policy would stop on (an HTTP error status, a wrong content
 /// type), whether to retry after all: for example after refreshing credentials.
 pub type RetryHook = Rc<dyn Fn(&Failure) -> bool>;
+
+/// Produces request headers before every connection attempt (for example a fresh access
+/// token); see [`ClientBuilder::headers_with`].
+pub type HeaderProvider =
+    Rc<dyn Fn() -> LocalBoxFuture<'static, Result<Vec<(String, String)>, String>>>;
 
 /// Builds a [`Client`]; start with [`Client::builder`].
 #[derive(Clone)]
@@ -63,6 +70,17 @@ struct Options {
     last_event_id_param: String,
     max_event_size: usize,
     retry_hook: Option<RetryHook>,
+    header_provider: Option<HeaderProvider>,
+}
+
+impl Options {
+    /// Whether only the fetch-based transports can carry the request.
+    fn needs_fetch(&self) -> bool {
+        !self.headers.is_empty()
+            || self.header_provider.is_some()
+            || self.method != Method::Get
+            || self.body.is_some()
+    }
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -157,6 +175,19 @@ impl ClientBuilder {
         self
     }
 
+    /// Calls `provider` before every connection attempt and sends the headers it returns,
+    /// after those of [`header`](Self::header) (fetch-based transports only): the place to
+    /// refresh an access token. An `Err` closes the client with
+    /// [`Error::HeaderProvider`]. Default: none.
+    pub fn headers_with<F, Fut>(mut self, provider: F) -> Self
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = Result<Vec<(String, String)>, String>> + 'static,
+    {
+        self.options.header_provider = Some(Rc::new(move || provider().boxed_local()));
+        self
+    }
+
     /// The request method (fetch-based transports only). Default: [`Method::Get`].
     pub fn method(mut self, method: Method) -> Self {
         self.options.method = method;
@@ -222,8 +253,7 @@ impl ClientBuilder {
                 reason: "the URL is empty".into(),
             });
         }
-        let needs_fetch = !o.headers.is_empty() || o.method != Method::Get || o.body.is_some();
-        if needs_fetch && o.transport == Some(TransportKind::EventSource) {
+        if o.needs_fetch() && o.transport == Some(TransportKind::EventSource) {
             return Err(Error::InvalidOption {
                 option: "transport",
                 reason: "EventSource cannot send headers, a method or a body".into(),
@@ -410,6 +440,7 @@ impl Client {
                 last_event_id_param: "lastEventId".into(),
                 max_event_size: wasm_sse_codec::DEFAULT_MAX_EVENT_SIZE,
                 retry_hook: None,
+                header_provider: None,
             },
         }
     }
@@ -740,8 +771,7 @@ impl Driver {
             return kind;
         }
         let o = &self.options;
-        let needs_fetch = !o.headers.is_empty() || o.method != Method::Get || o.body.is_some();
-        if !needs_fetch && !self.use_fetch && env::has_event_source() {
+        if !o.needs_fetch() && !self.use_fetch && env::has_event_source() {
             TransportKind::EventSource
         } else if env::has_fetch_streams() {
             TransportKind::Fetch
@@ -795,7 +825,25 @@ impl Driver {
                 }
             }),
         );
-        let request = self.request(kind);
+        let mut request = self.request(kind);
+        if let Some(provider) = self.options.header_provider.clone() {
+            let pending = provider().fuse();
+            futures::pin_mut!(pending);
+            let headers = loop {
+                futures::select_biased! {
+                    command = commands.next() => match command {
+                        None | Some(Command::Close) => return Outcome::Close,
+                        Some(Command::Listen(name)) => self.add_event_type(name),
+                        Some(Command::Page(signal)) => self.on_page(signal),
+                    },
+                    headers = pending => break headers,
+                }
+            };
+            match headers {
+                Ok(headers) => request.headers.extend(headers),
+                Err(reason) => return Outcome::Error(Error::HeaderProvider(reason)),
+            }
+        }
         let mut live = match transport::open(kind, &request, sink) {
             Ok(live) => live,
             Err(error) => return Outcome::Error(error),

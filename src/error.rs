@@ -27,6 +27,9 @@ pub enum Error {
         /// Why the value was refused.
         reason: String,
     },
+    /// The header provider given to `headers_with` failed.
+    #[error("the header provider failed: {0}")]
+    HeaderProvider(String),
     /// A JavaScript exception, carried as its message.
     #[error("JavaScript error: {0}")]
     Js(String),
@@ -39,6 +42,7 @@ impl Error {
             Error::InvalidUrl { .. } => "invalid-url",
             Error::Unsupported(_) => "unsupported",
             Error::InvalidOption { .. } => "invalid-option",
+            Error::HeaderProvider(_) => "header-provider",
             Error::Js(_) => "js",
         }
     }

@@ -34,8 +34,8 @@ mod typed;
 mod js;
 
 pub use client::{
-    Client, ClientBuilder, CloseReason, EventStream, Lifecycle, LifecycleStream, ReadyState,
-    RetryHook,
+    Client, ClientBuilder, CloseReason, EventStream, HeaderProvider, Lifecycle, LifecycleStream,
+    ReadyState, RetryHook,
 };
 pub use error::Error;
 pub use event::Event;
