@@ -5,5 +5,5 @@ import init from './wasm_sse.js';
 
 await init({ module_or_path: new URL('./wasm_sse_bg.wasm', import.meta.url) });
 
-export * from './wasm_sse.js';
-export { default as __init } from './wasm_sse.js';
+export { SseClient, SseError } from './client.js';
+export { version } from './wasm_sse.js';

@@ -1,9 +1,9 @@
 // Node.js entry of the wasm-sse package: reads the wasm next to this file and
-// instantiates it synchronously, so `import { ... } from 'wasm-sse'` needs no init call.
+// instantiates it synchronously, so `import { SseClient } from 'wasm-sse'` needs no init call.
 import { readFileSync } from 'node:fs';
 import { initSync } from './wasm_sse.js';
 
 initSync({ module: readFileSync(new URL('./wasm_sse_bg.wasm', import.meta.url)) });
 
-export * from './wasm_sse.js';
-export { default as __init } from './wasm_sse.js';
+export { SseClient, SseError } from './client.js';
+export { version } from './wasm_sse.js';

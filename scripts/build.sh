@@ -9,12 +9,22 @@ bash scripts/setup.sh build
 cargo build --lib --target wasm32-unknown-unknown --profile wasm-release -p wasm-sse
 rm -rf dist && mkdir -p dist
 wasm-bindgen --target web --out-dir dist --out-name wasm_sse \
-  target/wasm32-unknown-unknown/wasm-release/wasm_sse.wasm
+  "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm-release/wasm_sse.wasm"
 # The features rustc enables by default for wasm32-unknown-unknown, so wasm-opt may keep using them.
 node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \
   --enable-bulk-memory --enable-mutable-globals --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-reference-types --enable-multivalue \
   dist/wasm_sse_bg.wasm -o dist/wasm_sse_bg.wasm
 cp npm/index.js npm/node.js npm/index.d.ts dist/
-rm -f dist/.gitignore
+# The SseClient layer ships without its comments (TypeScript's transpiler, which changes
+# nothing else at target ESNext): about 1 KiB less gzipped.
+node --input-type=module -e "
+  import ts from 'typescript';
+  import { readFileSync, writeFileSync } from 'node:fs';
+  const options = { target: ts.ScriptTarget.ESNext, module: ts.ModuleKind.ESNext, removeComments: true };
+  const header = '// wasm-sse: the SseClient layer. Commented source: npm/client.js in the repository.\\n';
+  writeFileSync('dist/client.js', header + ts.transpileModule(readFileSync('npm/client.js', 'utf8'), { compilerOptions: options }).outputText);
+"
+# The public types are npm/index.d.ts; wasm-bindgen's raw declarations are not the API.
+rm -f dist/.gitignore dist/wasm_sse.d.ts dist/wasm_sse_bg.wasm.d.ts
 echo "[build] dist/ ready: $(ls dist | tr '\n' ' ')"

@@ -1,8 +1,9 @@
-// Prints the npm package's transfer size: the wasm plus the JS glue, raw, gzip -9 and brotli.
+// Prints the npm package's transfer size in a browser: the wasm plus the JS a page loads
+// (wasm-bindgen's glue, the entry point and the SseClient layer), raw, gzip -9 and brotli.
 import { readFileSync } from 'node:fs';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 
-const files = ['wasm_sse_bg.wasm', 'wasm_sse.js', 'index.js'];
+const files = ['wasm_sse_bg.wasm', 'wasm_sse.js', 'client.js', 'index.js'];
 const row = (name, raw, gz, br) =>
   console.log(`${name.padEnd(20)} ${String(raw).padStart(9)} ${String(gz).padStart(9)} ${String(br).padStart(9)}`);
 row('file', 'bytes', 'gzip', 'brotli');

@@ -71,6 +71,7 @@ struct Options {
     max_event_size: usize,
     retry_hook: Option<RetryHook>,
     header_provider: Option<HeaderProvider>,
+    stall_downgrade: Option<Duration>,
 }
 
 impl Options {
@@ -100,6 +101,7 @@ impl fmt::Debug for ClientBuilder {
             .field("last_event_id", &o.last_event_id)
             .field("last_event_id_param", &o.last_event_id_param)
             .field("max_event_size", &o.max_event_size)
+            .field("stall_downgrade", &o.stall_downgrade)
             .finish_non_exhaustive()
     }
 }
@@ -230,6 +232,21 @@ impl ClientBuilder {
         self
     }
 
+    /// Switch to long polling, for the rest of the client's life, when a streaming
+    /// connection (`EventSource` or fetch streaming) opens but then receives nothing at all
+    /// for this long: no event and, over fetch, no byte (the server's `: connected` and
+    /// heartbeat comments count). That is the mark of a proxy that buffers whole responses.
+    /// The switch is reported as [`Lifecycle::Downgraded`] before the next
+    /// [`Lifecycle::Connecting`]. Default: 10 s. `None` turns it off; it is off too when
+    /// [`transport`](Self::transport) forces a transport.
+    ///
+    /// The browser's `EventSource` hides comments, so over that transport only events
+    /// count: a stream that is quiet for this long right after opening is switched too.
+    pub fn stall_downgrade(mut self, after: impl Into<Option<Duration>>) -> Self {
+        self.options.stall_downgrade = after.into();
+        self
+    }
+
     /// Asked before giving up on a failure the policy stops on (HTTP 4xx other than 408 and
     /// 429, a wrong content type); returning `true` retries instead. Default: none (stop).
     pub fn retry_on(mut self, hook: impl Fn(&Failure) -> bool + 'static) -> Self {
@@ -323,6 +340,17 @@ pub enum Lifecycle {
     Reconnecting {
         /// Why the connection ended.
         reason: Failure,
+    },
+    /// A streaming transport opened but nothing arrived within
+    /// [`ClientBuilder::stall_downgrade`]: the client switched transports for good. A
+    /// `Connecting` over the new transport follows.
+    Downgraded {
+        /// The transport given up.
+        from: TransportKind,
+        /// The transport used from now on.
+        to: TransportKind,
+        /// Why, for logs.
+        reason: String,
     },
     /// An event larger than the configured maximum was dropped; the stream goes on.
     EventTooLarge {
@@ -441,6 +469,7 @@ impl Client {
                 max_event_size: wasm_sse_codec::DEFAULT_MAX_EVENT_SIZE,
                 retry_hook: None,
                 header_provider: None,
+                stall_downgrade: Some(Duration::from_secs(10)),
             },
         }
     }
@@ -468,6 +497,7 @@ impl Client {
             backoff: Backoff::new(config.options.policy.clone(), env::random_seed()),
             event_types: config.options.event_types.clone(),
             use_fetch: false,
+            downgraded: false,
             online: crate::page::is_online(),
             hidden: false,
             url: config.url.clone(),
@@ -640,6 +670,8 @@ enum Outcome {
     Close,
     /// The transport could not be created (a URL the browser refuses): close for good.
     Error(Error),
+    /// A streaming connection opened but stayed silent: switch to long polling (why).
+    Downgrade(String),
 }
 
 /// The task behind a [`Client`].
@@ -652,6 +684,8 @@ struct Driver {
     /// Native `EventSource` failed once: resume over fetch, which sends `Last-Event-ID`
     /// and sees status codes.
     use_fetch: bool,
+    /// A streaming transport stayed silent after opening: long polling from now on.
+    downgraded: bool,
     online: bool,
     hidden: bool,
 }
@@ -685,6 +719,17 @@ impl Driver {
                 Outcome::Close => break CloseReason::Requested,
                 Outcome::Error(error) => break CloseReason::Error(error),
                 Outcome::Restart => {
+                    (attempt, delay) = (0, Duration::ZERO);
+                    continue;
+                }
+                Outcome::Downgrade(reason) => {
+                    self.downgraded = true;
+                    self.set_state(ReadyState::Connecting);
+                    self.shared.borrow_mut().emit(Lifecycle::Downgraded {
+                        from: kind,
+                        to: TransportKind::LongPoll,
+                        reason,
+                    });
                     (attempt, delay) = (0, Duration::ZERO);
                     continue;
                 }
@@ -769,6 +814,9 @@ impl Driver {
     fn choose_transport(&self) -> TransportKind {
         if let Some(kind) = self.options.transport {
             return kind;
+        }
+        if self.downgraded {
+            return TransportKind::LongPoll;
         }
         let o = &self.options;
         if !o.needs_fetch() && !self.use_fetch && env::has_event_source() {
@@ -864,12 +912,27 @@ impl Driver {
             .options
             .connect_timeout
             .map_or_else(Fuse::terminated, sleep);
+        // Armed at `Open` on a streaming transport chosen automatically, disarmed by the
+        // first report of anything received: silence until it fires means a buffering proxy.
+        let downgrade_after = self
+            .options
+            .stall_downgrade
+            .filter(|_| self.options.transport.is_none() && kind != TransportKind::LongPoll);
+        let mut silent = Fuse::terminated();
         loop {
             let step = futures::select_biased! {
                 command = commands.next() => Step::Command(command),
                 report = reports.next() => Step::Report(report),
                 () = watchdog => Step::Watchdog,
                 () = opening => Step::ConnectTimeout,
+                () = silent => {
+                    let waited = downgrade_after.unwrap_or_default();
+                    return Outcome::Downgrade(format!(
+                        "nothing arrived within {} ms of opening over {kind} \
+                         (a proxy buffering the response?)",
+                        waited.as_millis()
+                    ));
+                }
             };
             match step {
                 Step::Command(None | Some(Command::Close)) => return Outcome::Close,
@@ -907,9 +970,13 @@ impl Driver {
                 Step::Report(Some(report)) => {
                     let now = env::now();
                     last_activity = now;
+                    if !matches!(report, TransportEvent::Open) {
+                        silent = Fuse::terminated();
+                    }
                     match report {
                         TransportEvent::Open => {
                             opening = Fuse::terminated();
+                            silent = downgrade_after.map_or_else(Fuse::terminated, sleep);
                             self.backoff.on_open();
                             self.set_state(ReadyState::Open);
                             self.shared

@@ -9,9 +9,12 @@ let count = 0;
 $('version').textContent = `v${version()}`;
 
 const client = new SseClient('/events?topic=demo');
-const showState = () => { $('state').textContent = states[client.readyState]; };
+const showState = () => {
+  $('state').textContent = client.transport ? `${states[client.readyState]} (${client.transport})` : states[client.readyState];
+};
 
-client.addEventListener('tick', (event) => {
+// `on` hands the handler the JSON-decoded payload; `event` is the MessageEvent itself.
+client.on('tick', (tick, event) => {
   count += 1;
   $('count').textContent = String(count);
   $('last-id').textContent = event.lastEventId || '–';
@@ -19,12 +22,13 @@ client.addEventListener('tick', (event) => {
   const meta = document.createElement('span');
   meta.className = 'meta';
   meta.textContent = `#${event.lastEventId} ${event.type}`;
-  item.append(meta, event.data);
+  item.append(meta, `count ${tick.count} · square ${tick.payload.square} · ${tick.payload.parity}`);
   list.prepend(item);
   while (list.children.length > 20) list.lastElementChild.remove();
-  showState();
 });
+client.addEventListener('statechange', showState);
+client.addEventListener('transportchange', showState);
+client.addEventListener('error', (event) => console.warn('wasm-sse:', event.error?.type, event.error?.message));
 
 showState();
-setInterval(showState, 500);
 window.sseDemo = { client, received: () => count };

@@ -2,6 +2,8 @@
 // slows EventSource several times): every contender reads the same recorded stream, the
 // page times each one and publishes its figures to the dev server, where run.mjs reads them.
 import init, { benchRustHandler, benchRustStream } from '/pkg/wasm_sse.js';
+// eventsource-parser's ESM build, copied next to the wasm by run.mjs.
+import { createParser } from '/pkg/eventsource-parser.js';
 
 const params = new URLSearchParams(location.search);
 const count = Number(params.get('count') ?? 200000);
@@ -32,11 +34,84 @@ function rawEventSource(url) {
   });
 }
 
+// The common JS alternative to EventSource: fetch, the body decoded to text by a
+// TextDecoderStream, parsed by eventsource-parser, a JS handler decoding each payload.
+async function fetchEventsourceParser(url) {
+  const start = performance.now();
+  const controller = new AbortController();
+  const response = await fetch(url, {
+    signal: controller.signal,
+    headers: { accept: 'text/event-stream' },
+  });
+  let seen = 0;
+  let checksum = 0;
+  const parser = createParser({
+    onEvent(event) {
+      if (event.event !== 'tick') return;
+      const tick = JSON.parse(event.data);
+      checksum += tick.n + tick.price;
+      seen += tick.symbol ? 1 : 0;
+    },
+  });
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  while (seen < count) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`stream ended after ${seen} events (checksum ${checksum})`);
+    parser.feed(value);
+  }
+  controller.abort();
+  return performance.now() - start;
+}
+
+// A hand-written long-poll loop over JSON batches (the dev server's `format=json` answers:
+// an array of {id, event, data} per poll, as many events as `--long-poll-batch`), each
+// payload decoded by JSON.parse as everywhere else.
+async function jsonBatchLongPoll(url) {
+  const start = performance.now();
+  let cursor = '';
+  let seen = 0;
+  let checksum = 0;
+  while (seen < count) {
+    const resume = cursor === '' ? '' : `&lastEventId=${encodeURIComponent(cursor)}`;
+    const response = await fetch(`${url}&transport=long-poll&format=json${resume}`);
+    if (!response.ok) throw new Error(`poll failed with ${response.status} after ${seen} events`);
+    const batch = await response.json();
+    for (const event of batch) {
+      if (event.event !== 'tick') continue;
+      const tick = JSON.parse(event.data);
+      checksum += tick.n + tick.price;
+      seen += tick.symbol ? 1 : 0;
+    }
+    if (batch.length > 0) cursor = batch[batch.length - 1].id;
+  }
+  if (checksum < 0) throw new Error('negative checksum');
+  return performance.now() - start;
+}
+
+// Orientation only: the time to read the stream's bytes over fetch, no parsing at all.
+async function fetchBytesOnly(url) {
+  const start = performance.now();
+  const response = await fetch(`${url}&hold=0`);
+  const reader = response.body.getReader();
+  let bytes = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    bytes += value.length;
+  }
+  if (bytes === 0) throw new Error('empty stream');
+  return performance.now() - start;
+}
+
 const contenders = {
   'EventSource + JS handler (raw)': (url) => rawEventSource(url),
   'wasm-sse over EventSource, Rust handler': (url) => benchRustHandler(url, 'eventsource', count),
   'wasm-sse over EventSource, Rust stream': (url) => benchRustStream(url, 'eventsource', count),
   'wasm-sse over fetch, Rust handler': (url) => benchRustHandler(url, 'fetch', count),
+  'wasm-sse over long-poll, Rust handler': (url) => benchRustHandler(url, 'long-poll', count),
+  'fetch + eventsource-parser + JS handler': (url) => fetchEventsourceParser(url),
+  'JSON-batch long-poll loop + JS handler': (url) => jsonBatchLongPoll(url),
+  'fetch, read bytes only (no parsing)': (url) => fetchBytesOnly(url),
 };
 
 async function report(body) {
@@ -57,7 +132,8 @@ try {
       out.textContent = JSON.stringify(times, null, 1);
     }
   }
-  await report({ count, rounds, userAgent: navigator.userAgent, times });
+  // `names` keeps the contenders' order (the dev server re-serializes `times` with sorted keys).
+  await report({ count, rounds, userAgent: navigator.userAgent, names: Object.keys(contenders), times });
 } catch (error) {
   await report({ error: String(error?.stack ?? error) });
 }

@@ -1,13 +1,15 @@
-// The client benchmark (issue: client core): events/s delivered to a Rust handler through
-// wasm-sse versus the browser's EventSource with a JS handler, in one headless Chromium run.
+// The client benchmark: events/s delivered to a handler by the browser's EventSource, by
+// wasm-sse over each of its three transports, by fetch + eventsource-parser and by a
+// JSON-batch long-poll loop, in one headless Chromium run, all reading the same stream.
 //
 //   node bench/client/run.mjs [--count 200000] [--rounds 3]
 //
 // Builds the wasm with the `bench` feature, records a stream of small JSON events, serves it
-// with the dev server, opens the page in Chromium *without* a DevTools connection, and reads
-// the figures the page publishes back to the dev server.
+// with the dev server (long polls answer batches of 1000 events), opens the page in Chromium
+// *without* a DevTools connection, and reads the figures the page publishes back to the dev
+// server. Honours CARGO_TARGET_DIR.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -19,6 +21,8 @@ const count = arg('count', 200000);
 const rounds = arg('rounds', 3);
 const root = new URL('../..', import.meta.url).pathname;
 const tmp = join(root, '.tmp', 'bench-client');
+const targetDir = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
+const batch = 1000;
 mkdirSync(tmp, { recursive: true });
 const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
 
@@ -26,7 +30,9 @@ const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, stdio
 run('cargo', ['build', '--lib', '--target', 'wasm32-unknown-unknown', '--profile', 'wasm-release',
   '-p', 'wasm-sse', '--features', 'bench']);
 run('wasm-bindgen', ['--target', 'web', '--out-dir', join(tmp, 'pkg'), '--out-name', 'wasm_sse',
-  'target/wasm32-unknown-unknown/wasm-release/wasm_sse.wasm']);
+  join(targetDir, 'wasm32-unknown-unknown/wasm-release/wasm_sse.wasm')]);
+copyFileSync(join(root, 'node_modules/eventsource-parser/dist/index.js'),
+  join(tmp, 'pkg', 'eventsource-parser.js'));
 if (!process.env.SSE_DEVSERVER) run('cargo', ['build', '--release', '-p', 'wasm-sse-devserver']);
 
 // 2. The stream: `count` small JSON events with ids.
@@ -37,8 +43,9 @@ for (let n = 1; n <= count; n += 1) {
 writeFileSync(join(tmp, 'stream.sse'), stream);
 
 // 3. The dev server, then Chromium on the page.
-const server = spawn(process.env.SSE_DEVSERVER ?? join(root, 'target/release/sse-devserver'), [
+const server = spawn(process.env.SSE_DEVSERVER ?? join(targetDir, 'release/sse-devserver'), [
   '--addr', '127.0.0.1:0', '--www', 'bench/client', '--pkg', join(tmp, 'pkg'),
+  '--long-poll-batch', String(batch),
   '--replay', `/bench/stream=${join(tmp, 'stream.sse')}`,
 ], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
 const base = await new Promise((resolve, reject) => {
@@ -54,7 +61,7 @@ const chromium = spawn(process.env.CHROMIUM ?? '/usr/bin/chromium', [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
   '--disable-dev-shm-usage', `--user-data-dir=${profile}`,
   `${base}/index.html?count=${count}&rounds=${rounds}`,
-], { stdio: 'ignore' });
+], { stdio: 'ignore', detached: true }); // its own process group: its helpers die with it
 
 try {
   // 4. The page's figures, through the dev server's long-poll twin.
@@ -70,16 +77,33 @@ try {
   if (result.error) throw new Error(`the page failed: ${result.error}`);
 
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const rows = Object.entries(result.times).map(([name, ms]) => [name, count / (median(ms) / 1000)]);
+  const rates = Object.fromEntries(
+    Object.entries(result.times).map(([name, ms]) => [name, count / (median(ms) / 1000)]));
+  const rows = result.names.map((name) => [name, rates[name]]);
   const baseline = rows[0][1];
   console.log(`\n${result.userAgent.match(/Chrom\w*\/[\d.]+/)?.[0] ?? 'Chromium'}, ${count} small JSON events, ` +
-    `median of ${rounds} interleaved rounds, typed decode on every side`);
+    `median of ${rounds} interleaved rounds, typed decode on every side, long-poll batches of ${batch}`);
   console.log(`${'contender'.padEnd(44)} ${'events/s'.padStart(12)} ${'vs raw'.padStart(8)}`);
   for (const [name, rate] of rows) {
     console.log(`${name.padEnd(44)} ${Math.round(rate).toLocaleString('en-US').padStart(12)} ${(rate / baseline).toFixed(2).padStart(7)}x`);
   }
+  const ratio = (a, b) => (rates[a] / rates[b]).toFixed(2);
+  console.log(`\nwasm-sse over fetch / fetch + eventsource-parser: ${ratio(
+    'wasm-sse over fetch, Rust handler', 'fetch + eventsource-parser + JS handler')}x (goal 1.5x)`);
+  console.log(`wasm-sse over long-poll / JSON-batch long-poll loop: ${ratio(
+    'wasm-sse over long-poll, Rust handler', 'JSON-batch long-poll loop + JS handler')}x (goal 2x)`);
+  console.log(`wasm-sse over fetch / wasm-sse over EventSource: ${ratio(
+    'wasm-sse over fetch, Rust handler', 'wasm-sse over EventSource, Rust handler')}x`);
 } finally {
-  chromium.kill('SIGKILL');
+  const exited = chromium.exitCode === null
+    ? new Promise((resolve) => chromium.once('exit', resolve)) : Promise.resolve();
+  try {
+    process.kill(-chromium.pid, 'SIGKILL'); // the whole group: browser, renderers, zygote
+  } catch {
+    chromium.kill('SIGKILL');
+  }
+  await exited;
   server.kill();
-  rmSync(profile, { recursive: true, force: true });
+  // A helper may still be finishing a write into the profile for a moment.
+  rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 }

@@ -1,20 +1,24 @@
-//! The npm package's API: the only place with `#[wasm_bindgen]` exports.
+//! The npm package's wasm API: the only place with `#[wasm_bindgen]` exports.
 //!
-//! `SseClient` mirrors the browser's
-//! [`EventSource`](https://developer.mozilla.org/en-US/docs/Web/API/EventSource) so that code
-//! written for it runs unchanged, on top of the Rust [`Client`].
+//! The exports are deliberately lean: [`RawClient`] owns a Rust [`Client`] (connection,
+//! reconnection, parsing, dedupe) and reports events and lifecycle changes to two plain JS
+//! callbacks. The ergonomic, `EventSource`-compatible `SseClient` (listeners, `onX`
+//! properties, async iterators, JSON decoding, `AbortSignal`) is written in JavaScript
+//! (`npm/client.js`) on top of it, where that code is smaller than in wasm.
 // `#[wasm_bindgen]` expands to `unsafe` blocks; this module holds no hand-written unsafe code.
 #![allow(unsafe_code)]
 // Its `pub` items are exported to JavaScript by wasm-bindgen, not to Rust crates.
 #![allow(unreachable_pub)]
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::time::Duration;
 
-use js_sys::{Function, Object, Reflect};
+use futures::{FutureExt, StreamExt};
+use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
 
-use crate::{Client, Event, Handler, ReadyState};
+use crate::reconnect::{Failure, ReconnectPolicy, StopReason};
+use crate::{Client, CloseReason, Error, Handler, Lifecycle, Method, ReadyState, TransportKind};
 
 #[cfg(feature = "bench")]
 mod bench;
@@ -25,60 +29,68 @@ pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
 }
 
-type Listeners = Rc<RefCell<Vec<(String, Function)>>>;
-
-/// An `EventSource`-compatible Server-Sent Events client.
+/// The wasm half of the JS `SseClient`: a [`Client`] that reports to two JS callbacks.
+///
+/// * `onEvent(type, data, lastEventId)` runs synchronously for every event, in the task
+///   that delivered it.
+/// * `onChange(change)` receives every [`Lifecycle`] change as an array whose first item
+///   names it (see `npm/client.js` for the layout).
+///
+/// Dropping it (`free()`) closes the client and releases everything it holds.
 #[wasm_bindgen]
-pub struct SseClient {
+pub struct RawClient {
     client: Client,
-    listeners: Listeners,
     _handler: Handler,
 }
 
 #[wasm_bindgen]
-impl SseClient {
-    /// Opens a connection to `url`, like `new EventSource(url)`.
+impl RawClient {
+    /// Opens a connection to `url` (already absolute) with the options the JS layer
+    /// normalised (see `npm/client.js`).
     #[wasm_bindgen(constructor)]
-    pub fn new(url: String) -> Result<SseClient, JsValue> {
-        let client = Client::connect(url).map_err(to_js_error)?;
-        let listeners: Listeners = Rc::default();
-        let registered = Rc::clone(&listeners);
-        // Listeners run synchronously in the event's own task, as with `EventSource`.
+    pub fn new(
+        url: String,
+        options: &Object,
+        on_event: Function,
+        on_change: Function,
+    ) -> Result<RawClient, JsValue> {
+        let client = builder(url, options)?.connect().map_err(to_js_error)?;
         let handler = client.on_any(move |event| {
-            // Listeners may add or remove listeners: call a snapshot, not the live list.
-            let targets: Vec<Function> = registered
-                .borrow()
-                .iter()
-                .filter(|(name, _)| *name == event.event_type)
-                .map(|(_, f)| f.clone())
-                .collect();
-            if targets.is_empty() {
-                return;
-            }
-            let object = to_js_event(event);
-            for target in targets {
-                if let Err(error) = target.call1(&JsValue::NULL, &object) {
-                    // A throwing listener must not stop the others (as with EventTarget).
-                    report_error(&error);
+            // The JS side never throws (it reports listener exceptions itself).
+            let _ = on_event.call3(
+                &JsValue::NULL,
+                &JsValue::from_str(&event.event_type),
+                &JsValue::from_str(&event.data),
+                &JsValue::from_str(&event.last_event_id),
+            );
+        });
+        let mut changes = client.lifecycle();
+        wasm_bindgen_futures::spawn_local(async move {
+            while let Some(change) = changes.next().await {
+                // A failure the policy stops on is followed at once by `Closed`: report the
+                // pair once, as the close (an `EventSource` fires one error when it fails).
+                if let Lifecycle::Reconnecting { .. } = change {
+                    if let Some(next) = changes.next().now_or_never() {
+                        let Some(next) = next else { break };
+                        if !matches!(next, Lifecycle::Closed { .. }) {
+                            let _ = on_change.call1(&JsValue::NULL, &encode(&change));
+                        }
+                        let _ = on_change.call1(&JsValue::NULL, &encode(&next));
+                        continue;
+                    }
                 }
+                let _ = on_change.call1(&JsValue::NULL, &encode(&change));
             }
         });
-        Ok(SseClient {
+        Ok(RawClient {
             client,
-            listeners,
             _handler: handler,
         })
     }
 
-    /// The URL given to the constructor.
-    #[wasm_bindgen(getter)]
-    pub fn url(&self) -> String {
-        self.client.url().to_owned()
-    }
-
     /// `0` connecting, `1` open, `2` closed, as `EventSource.readyState`.
     #[wasm_bindgen(getter, js_name = readyState)]
-    pub fn ready_state(&self) -> u16 {
+    pub fn ready_state(&self) -> u8 {
         match self.client.ready_state() {
             ReadyState::Connecting => 0,
             ReadyState::Open => 1,
@@ -86,26 +98,22 @@ impl SseClient {
         }
     }
 
-    /// Calls `listener` with every event of type `type`.
-    #[wasm_bindgen(js_name = addEventListener)]
-    pub fn add_event_listener(&self, event_type: String, listener: Function) {
-        let mut listeners = self.listeners.borrow_mut();
-        if listeners
-            .iter()
-            .any(|(n, f)| *n == event_type && *f == listener)
-        {
-            return;
-        }
-        self.client.listen_for(&event_type);
-        listeners.push((event_type, listener));
+    /// The ID of the last event delivered; `""` when none.
+    #[wasm_bindgen(getter, js_name = lastEventId)]
+    pub fn last_event_id(&self) -> String {
+        self.client.last_event_id()
     }
 
-    /// Stops calling `listener` for events of type `type`.
-    #[wasm_bindgen(js_name = removeEventListener)]
-    pub fn remove_event_listener(&self, event_type: String, listener: Function) {
-        self.listeners
-            .borrow_mut()
-            .retain(|(n, f)| !(*n == event_type && *f == listener));
+    /// The transport of the current (or last) connection, if one was opened.
+    #[wasm_bindgen(getter)]
+    pub fn transport(&self) -> Option<String> {
+        self.client.transport().map(|kind| kind.as_str().to_owned())
+    }
+
+    /// Makes sure events of type `name` are delivered (the browser's `EventSource` only
+    /// delivers named events to listeners registered for the name).
+    pub fn listen(&self, name: &str) {
+        self.client.listen_for(name);
     }
 
     /// Closes the connection for good.
@@ -114,33 +122,242 @@ impl SseClient {
     }
 }
 
-/// The object a listener receives: the fields of a `MessageEvent` that SSE uses.
-fn to_js_event(event: &Event) -> JsValue {
-    let object = Object::new();
-    let set = |key: &str, value: &str| {
-        let _ = Reflect::set(&object, &key.into(), &value.into());
+/// Reads the options object `npm/client.js` built (every key optional).
+fn builder(url: String, o: &Object) -> Result<crate::ClientBuilder, JsValue> {
+    let mut b = Client::builder(url);
+    if let Some(kind) = string(o, "transport") {
+        b = b.transport(match kind.as_str() {
+            "eventsource" => Some(TransportKind::EventSource),
+            "fetch" => Some(TransportKind::Fetch),
+            "long-poll" => Some(TransportKind::LongPoll),
+            _ => None,
+        });
+    }
+    if let Some(yes) = get(o, "withCredentials").as_bool() {
+        b = b.with_credentials(yes);
+    }
+    // Static headers: a flat `[name, value, name, value, ...]` array.
+    let headers = pairs(&get(o, "headers"));
+    for (name, value) in headers {
+        b = b.header(name, value);
+    }
+    // A function returning a Promise of such an array, called before every connection.
+    if let Ok(provider) = get(o, "headerProvider").dyn_into::<Function>() {
+        b = b.headers_with(move || {
+            let called = provider.call0(&JsValue::NULL);
+            async move {
+                let promise: Promise = called.map_err(message_of)?.unchecked_into();
+                let value = JsFuture::from(promise).await.map_err(message_of)?;
+                Ok(pairs(&value))
+            }
+        });
+    }
+    if string(o, "method").as_deref() == Some("POST") {
+        b = b.method(Method::Post);
+    }
+    if let Some(body) = string(o, "body") {
+        b = b.body(body);
+    }
+    if let Some(r) = get(o, "reconnect").dyn_ref::<Object>() {
+        let mut p = ReconnectPolicy::new();
+        if let Some(ms) = millis(r, "initialDelayMs") {
+            p = p.initial_delay(ms);
+        }
+        if let Some(ms) = millis(r, "maxDelayMs") {
+            p = p.max_delay(ms);
+        }
+        if let Some(m) = get(r, "multiplier").as_f64() {
+            p = p.multiplier(m);
+        }
+        if let Some(yes) = get(r, "jitter").as_bool() {
+            p = p.jitter(yes);
+        }
+        if let Some(n) = get(r, "maxRetries").as_f64() {
+            p = p.max_attempts(n as u32);
+        }
+        if let Some(ms) = millis(r, "maxElapsedMs") {
+            p = p.max_elapsed(ms);
+        }
+        if let Some(ms) = millis(r, "resetAfterMs") {
+            p = p.reset_after(ms);
+        }
+        b = b.reconnect(p);
+    }
+    // `null` turns a timeout off; `undefined` keeps the default.
+    let timeout = |key| {
+        let value = get(o, key);
+        (!value.is_undefined()).then(|| value.as_f64().map(ms))
     };
-    set("type", &event.event_type);
-    set("data", &event.data);
-    set("lastEventId", &event.last_event_id);
-    object.into()
+    if let Some(t) = timeout("idleTimeoutMs") {
+        b = b.idle_timeout(t);
+    }
+    if let Some(t) = timeout("connectTimeoutMs") {
+        b = b.connect_timeout(t);
+    }
+    if let Some(t) = timeout("stallDowngradeMs") {
+        b = b.stall_downgrade(t);
+    }
+    if let Some(yes) = get(o, "pauseWhenHidden").as_bool() {
+        b = b.pause_when_hidden(yes);
+    }
+    if let Some(id) = string(o, "lastEventId") {
+        b = b.last_event_id(id);
+    }
+    if let Some(name) = string(o, "lastEventIdParam") {
+        b = b.last_event_id_param(name);
+    }
+    if let Some(n) = get(o, "maxEventSize").as_f64() {
+        b = b.max_event_size(n as usize);
+    }
+    if let Ok(types) = get(o, "eventTypes").dyn_into::<Array>() {
+        b = b.event_types(types.iter().filter_map(|t| t.as_string()));
+    }
+    Ok(b)
 }
 
-/// Reports an exception thrown by a listener without interrupting the others, the way
-/// `EventTarget` does (`reportError`, or the console where it is missing).
-fn report_error(error: &JsValue) {
-    let global = js_sys::global();
-    match Reflect::get(&global, &"reportError".into()).map(JsCast::dyn_into::<Function>) {
-        Ok(Ok(report)) => {
-            let _ = report.call1(&JsValue::NULL, error);
-        }
-        _ => web_sys::console::error_1(error),
+fn get(object: &JsValue, key: &str) -> JsValue {
+    Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn string(object: &JsValue, key: &str) -> Option<String> {
+    get(object, key).as_string()
+}
+
+fn ms(millis: f64) -> Duration {
+    // Saturating: negative and NaN become zero (the JS layer refuses them first).
+    Duration::from_millis(millis as u64)
+}
+
+fn millis(object: &JsValue, key: &str) -> Option<Duration> {
+    get(object, key).as_f64().map(ms)
+}
+
+/// A flat `[name, value, ...]` array as pairs (anything else: none).
+fn pairs(value: &JsValue) -> Vec<(String, String)> {
+    let Some(array) = value.dyn_ref::<Array>() else {
+        return Vec::new();
+    };
+    let strings: Vec<String> = array.iter().filter_map(|v| v.as_string()).collect();
+    strings
+        .chunks_exact(2)
+        .map(|pair| (pair[0].clone(), pair[1].clone()))
+        .collect()
+}
+
+/// The message of a thrown JS value (an `Error`'s `message`, or the value as a string).
+fn message_of(thrown: JsValue) -> String {
+    string(&thrown, "message")
+        .or_else(|| thrown.as_string())
+        .unwrap_or_default()
+}
+
+fn int(n: impl Into<f64>) -> JsValue {
+    JsValue::from_f64(n.into())
+}
+
+fn duration(d: Duration) -> JsValue {
+    JsValue::from_f64(d.as_millis() as f64)
+}
+
+/// `[type, status, detail]` of a failure; the JS layer writes the message.
+fn failure(f: &Failure) -> [JsValue; 3] {
+    let none = JsValue::UNDEFINED;
+    match f {
+        Failure::Network => ["network".into(), none.clone(), none],
+        Failure::StreamEnded => ["stream-ended".into(), none.clone(), none],
+        Failure::IdleTimeout => ["idle-timeout".into(), none.clone(), none],
+        Failure::ConnectTimeout => ["connect-timeout".into(), none.clone(), none],
+        Failure::Status {
+            status,
+            retry_after,
+        } => [
+            "http-status".into(),
+            int(*status),
+            retry_after.map_or(none, duration),
+        ],
+        Failure::ContentType(received) => ["content-type".into(), none, received.into()],
     }
 }
 
-/// A JS `Error` with the error's message and its kind in `type`.
-fn to_js_error(error: crate::Error) -> JsValue {
-    let js = js_sys::Error::new(&error.to_string());
+/// A lifecycle change as the array `npm/client.js` reads:
+///
+/// * `["connecting", attempt, delayMs, transport]`
+/// * `["open", transport]`
+/// * `["failure", type, status, detail]`: the connection was lost; a retry follows
+/// * `["downgraded", from, to, reason]`: a silent stream; the next connection uses `to`
+/// * `["too-large", limit]`
+/// * `["closed"]` (requested) or `["closed", type, status, detail, count, lastType]`
+fn encode(change: &Lifecycle) -> Array {
+    let items: Vec<JsValue> = match change {
+        Lifecycle::Connecting {
+            attempt,
+            delay,
+            transport,
+        } => vec![
+            "connecting".into(),
+            int(*attempt),
+            duration(*delay),
+            transport.as_str().into(),
+        ],
+        Lifecycle::Open { transport } => vec!["open".into(), transport.as_str().into()],
+        Lifecycle::Reconnecting { reason } => {
+            let mut items = vec!["failure".into()];
+            items.extend(failure(reason));
+            items
+        }
+        Lifecycle::EventTooLarge { limit } => vec!["too-large".into(), int(*limit as f64)],
+        // Added by the transports work (issue #6): the switch to long polling.
+        Lifecycle::Downgraded { from, to, reason } => vec![
+            "downgraded".into(),
+            from.as_str().into(),
+            to.as_str().into(),
+            reason.into(),
+        ],
+        Lifecycle::Closed { reason } => {
+            let mut items = vec!["closed".into()];
+            match reason {
+                CloseReason::Requested => {}
+                CloseReason::Stopped(StopReason::NoContent) => items.push("no-content".into()),
+                CloseReason::Stopped(StopReason::Fatal(f)) => items.extend(failure(f)),
+                CloseReason::Stopped(StopReason::AttemptsExhausted { attempts, last }) => {
+                    let [last, status, detail] = failure(last);
+                    items.extend(["attempts-exhausted".into(), status, detail, int(*attempts)]);
+                    items.push(last);
+                }
+                CloseReason::Stopped(StopReason::ElapsedExhausted { elapsed, last }) => {
+                    let [last, status, detail] = failure(last);
+                    items.extend([
+                        "elapsed-exhausted".into(),
+                        status,
+                        detail,
+                        duration(*elapsed),
+                    ]);
+                    items.push(last);
+                }
+                CloseReason::Error(error) => {
+                    items.extend([error.kind().into(), JsValue::UNDEFINED, detail(error)]);
+                }
+            }
+            items
+        }
+    };
+    items.into_iter().collect()
+}
+
+/// The error's details without `format!` (the JS layer writes the message).
+fn detail(error: &Error) -> JsValue {
+    match error {
+        Error::InvalidUrl { reason, .. } | Error::InvalidOption { reason, .. } => reason.into(),
+        Error::Unsupported(s) | Error::HeaderProvider(s) | Error::Js(s) => s.into(),
+    }
+}
+
+/// A JS `Error` with the error's details as message and its kind in `type`.
+fn to_js_error(error: Error) -> JsValue {
+    let js = js_sys::Error::new(&detail(&error).as_string().unwrap_or_default());
     let _ = Reflect::set(&js, &"type".into(), &error.kind().into());
+    if let Error::InvalidOption { option, .. } = error {
+        let _ = Reflect::set(&js, &"option".into(), &option.into());
+    }
     js.into()
 }

@@ -256,8 +256,18 @@ impl Prepared {
 
 /// `fetch(request)`, resolved to its `Response`.
 pub(crate) async fn fetch(request: &web_sys::Request) -> Result<Response, JsValue> {
-    let response = JsFuture::from(global_fetch(request)?).await?;
-    response.dyn_into::<Response>()
+    into_response(start_fetch(request)).await
+}
+
+/// Calls `fetch(request)` now: the request goes out before the returned future is polled
+/// (an `async fn` would only call it when first polled). Finish with [`into_response`].
+pub(crate) fn start_fetch(request: &web_sys::Request) -> Result<JsFuture, JsValue> {
+    global_fetch(request).map(JsFuture::from)
+}
+
+/// The response of a fetch started with [`start_fetch`].
+pub(crate) async fn into_response(started: Result<JsFuture, JsValue>) -> Result<Response, JsValue> {
+    started?.await?.dyn_into::<Response>()
 }
 
 /// The whole body as bytes (`arrayBuffer()`, which works where bodies cannot be streamed).
@@ -762,18 +772,22 @@ mod browser_tests {
     #[wasm_bindgen_test]
     async fn fetch_posts_with_headers_and_body() {
         let topic = fresh_topic("fetch-post");
-        let mut req = request(events_url(&format!("topic={topic}&closeAfter=0")));
+        // `echo=1`: the dev server's first event describes the request it saw.
+        let mut req = request(events_url(&format!("topic={topic}&closeAfter=0&echo=1")));
         req.method = crate::transport::Method::Post;
-        req.body = Some("{}".to_owned());
+        req.body = Some(r#"{"q":1}"#.to_owned());
         req.headers = vec![("X-Test".to_owned(), "1".to_owned())];
         let reports = run(&req).await;
-        // The dev server only routes GET /events: POST is 405, seen as a status.
+        let seen = events(&reports);
+        assert_eq!(seen.len(), 1, "{reports:?}");
+        assert_eq!(seen[0].event_type, "request");
+        let echo: serde_json::Value = serde_json::from_str(&seen[0].data).unwrap();
+        assert_eq!(echo["method"], "POST");
+        assert_eq!(echo["body"], r#"{"q":1}"#);
+        assert_eq!(echo["headers"]["x-test"], "1");
         assert_eq!(
             reports.last(),
-            Some(&TransportEvent::Failed(Failure::Status {
-                status: 405,
-                retry_after: None
-            }))
+            Some(&TransportEvent::Failed(Failure::StreamEnded))
         );
     }
 

@@ -1,11 +1,19 @@
-//! Helpers shared by the browser tests: the dev server's URL, publishing, timeouts.
+//! Helpers shared by the browser and Node tests: the dev server's URL, publishing, timeouts.
 #![allow(dead_code, unreachable_pub)]
 
 use std::time::Duration;
 
 use futures::FutureExt;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch`: there is no `window` in Node.
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(input: &str, init: &web_sys::RequestInit) -> js_sys::Promise;
+}
 
 /// The dev server `scripts/test.sh` started for this run (handed over at compile time).
 pub fn server() -> &'static str {
@@ -29,8 +37,7 @@ pub async fn publish(topic: &str, body: &str) -> String {
     headers.set("content-type", "application/json").unwrap();
     init.set_headers(&headers);
     let url = format!("{}/publish?topic={topic}", server());
-    let window = web_sys::window().unwrap();
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
+    let response: web_sys::Response = JsFuture::from(global_fetch(&url, &init))
         .await
         .unwrap()
         .dyn_into()
@@ -41,6 +48,15 @@ pub async fn publish(topic: &str, body: &str) -> String {
         .unwrap()
         .as_string()
         .unwrap()
+}
+
+/// `Some(value)` if `future` finishes within `millis`, else `None`.
+pub async fn before<T>(millis: u64, future: impl std::future::Future<Output = T>) -> Option<T> {
+    let timeout = gloo_timers::future::sleep(Duration::from_millis(millis));
+    futures::select! {
+        value = future.fuse() => Some(value),
+        () = timeout.fuse() => None,
+    }
 }
 
 /// Fails the test instead of hanging when `future` takes longer than `secs`.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use tokio::sync::broadcast;
@@ -17,7 +17,7 @@ use crate::faults::Faults;
 use crate::hub::{valid_topic, Cursor, Event};
 use crate::limits::ConnGuard;
 use crate::replay::Block;
-use crate::{json_error, query_pairs, wire, AppState, ShutdownSignal};
+use crate::{json_error, query_pairs, wire, AppState, ReplayFile, ShutdownSignal};
 
 /// `Last-Event-ID` from the header (preferred: a reconnecting `EventSource` keeps the original
 /// URL but sends the header) or from the `lastEventId` query parameter.
@@ -86,11 +86,70 @@ fn stream_headers(resp: &mut Response, faults: &Faults) {
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
 }
 
-/// `GET /events?topic=T[&transport=long-poll][&lastEventId=N][&fault params]`.
+/// The long-poll hold time: `timeoutMs`, else the configured default (`Err`: the 400 message).
+fn poll_timeout(app: &AppState, pairs: &[(String, String)]) -> Result<Duration, &'static str> {
+    match param(pairs, "timeoutMs").map(str::parse::<u64>) {
+        None => Ok(app.config.long_poll_timeout),
+        Some(Ok(ms)) if ms <= 600_000 => Ok(Duration::from_millis(ms)),
+        Some(_) => Err("timeoutMs must be an integer of at most 600000"),
+    }
+}
+
+/// `format=json` (long-poll answers as a JSON array) or `format=sse` (the default).
+fn json_format(pairs: &[(String, String)]) -> Result<bool, &'static str> {
+    match param(pairs, "format") {
+        None | Some("sse") => Ok(false),
+        Some("json") => Ok(true),
+        Some(_) => Err("format must be `sse` or `json`"),
+    }
+}
+
+/// The `echo=1` event: `event: request`, data `{"method", "headers", "body"}` (header names
+/// lower-cased, repeated headers joined with `, `, the body as UTF-8 with U+FFFD for bad bytes).
+fn echo_event(method: &Method, headers: &HeaderMap, body: &[u8]) -> Bytes {
+    let mut seen = serde_json::Map::new();
+    for (name, value) in headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        match seen.get_mut(name.as_str()) {
+            Some(serde_json::Value::String(earlier)) => {
+                earlier.push_str(", ");
+                earlier.push_str(&value);
+            }
+            _ => {
+                seen.insert(name.as_str().to_owned(), value.into());
+            }
+        }
+    }
+    let data = serde_json::json!({
+        "method": method.as_str(),
+        "headers": seen,
+        "body": String::from_utf8_lossy(body),
+    });
+    wire::encode_event(None, Some("request"), &data.to_string())
+}
+
+/// A complete long-poll answer: `body` as `text/event-stream`, or as a JSON array of its
+/// events with `format=json`.
+fn long_poll_answer(body: Bytes, json: bool, faults: &Faults) -> Response {
+    let body = if json { wire::json_batch(&body) } else { body };
+    let mut resp = Body::from(body).into_response();
+    stream_headers(&mut resp, faults);
+    if json && faults.content_type.is_none() {
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
+    resp
+}
+
+/// `GET` or `POST /events?topic=T[&transport=long-poll][&lastEventId=N][&fault params]`.
 pub(crate) async fn events(
     State(app): State<Arc<AppState>>,
+    method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: Body,
 ) -> Response {
     let pairs = query_pairs(&uri);
     let topic = param(&pairs, "topic").unwrap_or("demo").to_owned();
@@ -110,15 +169,17 @@ pub(crate) async fn events(
             )
         }
     };
-    let poll_timeout = match param(&pairs, "timeoutMs").map(str::parse::<u64>) {
-        None => app.config.long_poll_timeout,
-        Some(Ok(ms)) if ms <= 600_000 => Duration::from_millis(ms),
-        Some(_) => {
-            return json_error(
-                StatusCode::BAD_REQUEST,
-                "timeoutMs must be an integer of at most 600000",
-            )
-        }
+    let (poll_timeout, json) = match (poll_timeout(&app, &pairs), json_format(&pairs)) {
+        (Ok(timeout), Ok(json)) => (timeout, json),
+        (Err(e), _) | (_, Err(e)) => return json_error(StatusCode::BAD_REQUEST, e),
+    };
+    // The request body (POST) is read whole, bounded like a publish body; only `echo` uses it.
+    let limit = app.config.max_body_bytes;
+    let Ok(request_body) = axum::body::to_bytes(body, limit).await else {
+        return json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("body is over the {limit}-byte limit"),
+        );
     };
     let cursor = match cursor_text(&headers, &pairs) {
         None => Cursor::Live,
@@ -153,13 +214,16 @@ pub(crate) async fn events(
         if faults.invalid_utf8 {
             head.extend_from_slice(&wire::invalid_utf8_event());
         }
+        if faults.echo {
+            head.extend_from_slice(&echo_event(&method, &headers, &request_body));
+        }
         let mut events = replay;
         if let Some(reset) = &sub.reset {
             head.extend_from_slice(&reset.frame());
             if events.is_empty() {
                 head.extend_from_slice(format!("id: {}\n\n", sub.latest).as_bytes());
             }
-        } else if events.is_empty() && max > 0 {
+        } else if events.is_empty() && max > 0 && !faults.echo {
             let after = match cursor {
                 Cursor::After(n) => n,
                 _ => sub.latest,
@@ -173,9 +237,7 @@ pub(crate) async fn events(
             head.extend_from_slice(&e.frame);
         }
         drop(guard);
-        let mut resp = Body::from(head.freeze()).into_response();
-        stream_headers(&mut resp, &faults);
-        return resp;
+        return long_poll_answer(head.freeze(), json, &faults);
     }
 
     head.extend_from_slice(&wire::comment("connected"));
@@ -184,6 +246,9 @@ pub(crate) async fn events(
             .retry
             .unwrap_or(app.config.retry.as_millis().try_into().unwrap_or(u64::MAX)),
     ));
+    if faults.echo {
+        head.extend_from_slice(&echo_event(&method, &headers, &request_body));
+    }
     if let Some(reset) = &sub.reset {
         head.extend_from_slice(&reset.frame());
         if replay.is_empty() {
@@ -248,30 +313,48 @@ async fn wait_for_events(
     }
 }
 
-/// A replay-file route: streams the recorded blocks, honouring their delays.
+/// A replay-file route: streams the recorded blocks, honouring their delays; with
+/// `transport=long-poll`, answers the next batch of blocks after the cursor at once.
 pub(crate) async fn replay(
     app: Arc<AppState>,
-    blocks: Arc<[Block]>,
+    file: ReplayFile,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
+    let ReplayFile { blocks, index, .. } = file;
     let pairs = query_pairs(&uri);
     let hold = match param(&pairs, "hold") {
         None | Some("1" | "true") => true,
         Some("0" | "false") => false,
         Some(_) => return json_error(StatusCode::BAD_REQUEST, "hold must be 1/true or 0/false"),
     };
+    let long_poll = match param(&pairs, "transport") {
+        None | Some("sse" | "stream") => false,
+        Some("long-poll" | "longpoll") => true,
+        Some(_) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                "transport must be `sse` or `long-poll`",
+            )
+        }
+    };
+    let (timeout, json) = match (poll_timeout(&app, &pairs), json_format(&pairs)) {
+        (Ok(timeout), Ok(json)) => (timeout, json),
+        (Err(e), _) | (_, Err(e)) => return json_error(StatusCode::BAD_REQUEST, e),
+    };
     let start = match cursor_text(&headers, &pairs) {
-        Some(Ok(id)) if !id.is_empty() => blocks
-            .iter()
-            .position(|b| b.id.as_deref() == Some(id.as_str()))
-            .map_or(0, |i| i + 1),
+        Some(Ok(id)) if !id.is_empty() => index.get(&id).map_or(0, |i| i + 1),
         _ => 0,
     };
     let (faults, guard) = match prologue(&app, &uri, &pairs).await {
         Ok(v) => v,
         Err(resp) => return resp,
     };
+    if long_poll {
+        let body = replay_batch(&app, &blocks, start, &faults, hold, timeout).await;
+        drop(guard);
+        return long_poll_answer(body, json, &faults);
+    }
     let mut queue = VecDeque::new();
     if let Some(ms) = faults.retry {
         queue.push_back(wire::retry(ms));
@@ -292,12 +375,65 @@ pub(crate) async fn replay(
     respond(stream, &faults)
 }
 
+/// One long-poll answer of a replay route: the fault events, then up to
+/// `--long-poll-batch` blocks with events from `start` on (delays ignored). Past the end of
+/// the file: `: no events`, after the poll timeout unless `hold=0`.
+async fn replay_batch(
+    app: &AppState,
+    blocks: &[Block],
+    start: usize,
+    faults: &Faults,
+    hold: bool,
+    timeout: Duration,
+) -> Bytes {
+    let mut body = BytesMut::new();
+    if let Some(ms) = faults.retry {
+        body.extend_from_slice(&wire::retry(ms));
+    }
+    if let Some(n) = faults.huge_bytes {
+        body.extend_from_slice(&wire::huge_event(n));
+    }
+    if faults.invalid_utf8 {
+        body.extend_from_slice(&wire::invalid_utf8_event());
+    }
+    let max = app
+        .config
+        .long_poll_batch
+        .min(usize::try_from(faults.close_after.unwrap_or(u64::MAX)).unwrap_or(usize::MAX));
+    let mut taken = 0;
+    for block in blocks.iter().skip(start) {
+        if taken == max {
+            break;
+        }
+        body.extend_from_slice(&block.bytes);
+        taken += usize::from(block.is_event);
+    }
+    if taken == 0 {
+        if hold {
+            let mut shutdown = app.shutdown.subscribe();
+            tokio::select! {
+                () = tokio::time::sleep(timeout) => {}
+                _ = shutdown.wait_for(|stop| *stop) => {}
+            }
+        }
+        body.extend_from_slice(&wire::comment("no events"));
+    }
+    body.freeze()
+}
+
 fn respond(stream: SseStream, faults: &Faults) -> Response {
-    let body = futures_util::stream::unfold(stream, |mut s| async move {
-        let chunk = s.next().await?;
-        Some((Ok::<_, Infallible>(chunk), s))
-    });
-    let mut resp = Body::from_stream(body).into_response();
+    let body = if faults.buffer {
+        let hold = faults.buffer_hold;
+        Body::from_stream(futures_util::stream::once(async move {
+            Ok::<_, Infallible>(stream.buffered(hold).await)
+        }))
+    } else {
+        Body::from_stream(futures_util::stream::unfold(stream, |mut s| async move {
+            let chunk = s.next().await?;
+            Some((Ok::<_, Infallible>(chunk), s))
+        }))
+    };
+    let mut resp = body.into_response();
     stream_headers(&mut resp, faults);
     resp
 }
@@ -319,19 +455,23 @@ enum Source {
 }
 
 enum Item {
-    /// An event; `counts` tells whether it counts for `closeAfter`.
-    Data(Bytes, bool),
+    /// Event blocks; the number of them that count for `closeAfter`.
+    Data(Bytes, u64),
     /// The client fell behind its bounded queue: tell it and disconnect.
     Overflow,
     /// Nothing more, ever.
     End,
 }
 
+/// A replay chunk grows up to this size with the blocks that follow without a delay.
+const REPLAY_CHUNK: usize = 64 * 1024;
+
 impl Source {
-    async fn next(&mut self) -> Item {
+    /// The next piece of data; at most `budget` blocks that count for `closeAfter`.
+    async fn next(&mut self, budget: Option<u64>) -> Item {
         match self {
             Source::Topic(rx) => match rx.recv().await {
-                Ok(e) => Item::Data(e.frame, true),
+                Ok(e) => Item::Data(e.frame, 1),
                 Err(broadcast::error::RecvError::Lagged(_)) => Item::Overflow,
                 Err(broadcast::error::RecvError::Closed) => Item::End,
             },
@@ -354,7 +494,26 @@ impl Source {
                 }
                 *due = None;
                 *next += 1;
-                Item::Data(block.bytes.clone(), block.is_event)
+                // Blocks due at once go out together (as a topic's replay does), up to
+                // `REPLAY_CHUNK` bytes: one small chunk per block would make the server the
+                // bottleneck of every benchmark reading a recording.
+                let mut counted = u64::from(block.is_event);
+                let follow = blocks[*next..].iter().take_while(|b| b.delay.is_zero());
+                let mut chunk: Option<BytesMut> = None;
+                for b in follow {
+                    let len = chunk.as_ref().map_or(block.bytes.len(), BytesMut::len);
+                    if len + b.bytes.len() > REPLAY_CHUNK
+                        || budget.is_some_and(|n| counted + u64::from(b.is_event) > n)
+                    {
+                        break;
+                    }
+                    let chunk = chunk.get_or_insert_with(|| BytesMut::from(&block.bytes[..]));
+                    chunk.extend_from_slice(&b.bytes);
+                    counted += u64::from(b.is_event);
+                    *next += 1;
+                }
+                let bytes = chunk.map_or_else(|| block.bytes.clone(), BytesMut::freeze);
+                Item::Data(bytes, counted)
             }
         }
     }
@@ -431,6 +590,32 @@ impl SseStream {
         }
     }
 
+    /// Everything the stream sends until it ends or `hold` passes, as one piece: the
+    /// `buffer=1` fault (a proxy that buffers whole responses). Heartbeats are held back too.
+    async fn buffered(mut self, hold: Duration) -> Bytes {
+        /// A buffering proxy gives up at some size too; this keeps memory bounded.
+        const MAX_BUFFERED: usize = 16 << 20;
+        let mut out = BytesMut::new();
+        let deadline = tokio::time::sleep(hold);
+        tokio::pin!(deadline);
+        loop {
+            tokio::select! {
+                biased;
+                () = &mut deadline => break,
+                chunk = self.next() => match chunk {
+                    Some(chunk) => {
+                        out.extend_from_slice(&chunk);
+                        if out.len() > MAX_BUFFERED {
+                            break;
+                        }
+                    }
+                    None => break,
+                },
+            }
+        }
+        out.freeze()
+    }
+
     /// The next piece of the body, applying `trickle`.
     async fn next(&mut self) -> Option<Bytes> {
         let Some((size, interval)) = self.trickle else {
@@ -472,12 +657,10 @@ impl SseStream {
         };
         tokio::select! {
             biased;
-            item = self.source.next() => match item {
-                Item::Data(bytes, counts) => {
-                    if counts {
-                        if let Some(r) = &mut self.remaining {
-                            *r -= 1;
-                        }
+            item = self.source.next(self.remaining) => match item {
+                Item::Data(bytes, counted) => {
+                    if let Some(r) = &mut self.remaining {
+                        *r = r.saturating_sub(counted);
                     }
                     Some(bytes)
                 }

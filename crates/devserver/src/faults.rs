@@ -10,7 +10,9 @@ use crate::json_error;
 
 /// Largest accepted `hugeBytes`.
 pub(crate) const MAX_HUGE_BYTES: usize = 64 << 20;
-/// Largest accepted `stallMs` / `delayMs`.
+/// How long `buffer=1` holds a response back at most, unless `bufferMs` says otherwise.
+pub(crate) const DEFAULT_BUFFER_HOLD: Duration = Duration::from_secs(30);
+/// Largest accepted `stallMs` / `delayMs` / `bufferMs`.
 const MAX_WAIT_MS: u64 = 600_000;
 
 /// The parsed fault parameters of one request.
@@ -28,6 +30,12 @@ pub(crate) struct Faults {
     pub(crate) huge_bytes: Option<usize>,
     pub(crate) invalid_utf8: bool,
     pub(crate) delay: Option<Duration>,
+    /// `echo=1`: the body starts with an `event: request` describing the request.
+    pub(crate) echo: bool,
+    /// `buffer=1`: hold the whole body back until the response ends (a buffering proxy).
+    pub(crate) buffer: bool,
+    /// `bufferMs=T`: with `buffer`, end the response after this long at the latest.
+    pub(crate) buffer_hold: Duration,
 }
 
 fn num<T: std::str::FromStr>(name: &str, v: &str) -> Result<T, String> {
@@ -60,6 +68,7 @@ impl Faults {
     pub(crate) fn parse(pairs: &[(String, String)]) -> Result<Self, String> {
         let mut f = Faults {
             trickle_interval: Duration::from_millis(20),
+            buffer_hold: DEFAULT_BUFFER_HOLD,
             ..Faults::default()
         };
         for (k, v) in pairs {
@@ -109,6 +118,9 @@ impl Faults {
                 }
                 "invalidUtf8" => f.invalid_utf8 = flag(k, v)?,
                 "delayMs" => f.delay = Some(millis(k, v)?),
+                "echo" => f.echo = flag(k, v)?,
+                "buffer" => f.buffer = flag(k, v)?,
+                "bufferMs" => f.buffer_hold = millis(k, v)?,
                 _ => {}
             }
         }

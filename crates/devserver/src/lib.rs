@@ -87,6 +87,8 @@ impl Shutdown {}
 pub struct ReplayFile {
     route: String,
     blocks: Arc<[replay::Block]>,
+    /// The position of the first block carrying each id (resume and long-poll cursors).
+    index: Arc<HashMap<String, usize>>,
 }
 
 impl ReplayFile {
@@ -105,9 +107,17 @@ impl ReplayFile {
                 "replay route `{route}` must start with `/` and not clash with a built-in route"
             ));
         }
+        let blocks: Arc<[replay::Block]> = replay::parse(text)?.into();
+        let mut index = HashMap::new();
+        for (i, block) in blocks.iter().enumerate() {
+            if let Some(id) = &block.id {
+                index.entry(id.clone()).or_insert(i);
+            }
+        }
         Ok(ReplayFile {
             route: route.to_owned(),
-            blocks: replay::parse(text)?.into(),
+            blocks,
+            index: Arc::new(index),
         })
     }
 
@@ -318,7 +328,7 @@ pub fn app(config: Config) -> Router {
         });
     }
     let mut router = Router::new()
-        .route("/events", get(events::events))
+        .route("/events", get(events::events).post(events::events))
         .route("/publish", post(publish::publish))
         .route("/healthz", get(healthz))
         .route("/pkg", any(pkg))
@@ -328,11 +338,11 @@ pub fn app(config: Config) -> Router {
         .method_not_allowed_fallback(method_not_allowed);
     for r in replays {
         let st = state.clone();
-        let blocks = r.blocks.clone();
+        let route = r.route.clone();
         router = router.route(
-            &r.route,
+            &route,
             get(move |uri: Uri, headers: axum::http::HeaderMap| {
-                events::replay(st.clone(), blocks.clone(), uri, headers)
+                events::replay(st.clone(), r.clone(), uri, headers)
             }),
         );
     }

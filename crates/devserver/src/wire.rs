@@ -4,7 +4,7 @@
 //! workspace codec's encoder with a one-line change.
 
 use bytes::{BufMut, Bytes, BytesMut};
-use wasm_sse_codec::EventBuilder;
+use wasm_sse_codec::{EventBuilder, Item, Parser};
 
 /// Encodes one event block (`event:`, `id:`, one `data:` line per line of `data`, blank
 /// line) with the workspace codec's encoder; `data` is split on `\r\n`, `\n` and `\r`, so the
@@ -57,6 +57,25 @@ pub(crate) fn huge_event(n: usize) -> Bytes {
     out.freeze()
 }
 
+/// The events of `body` (a whole `text/event-stream` body) as a JSON array of
+/// `{"id", "event", "data"}` objects, for `format=json` on long-poll answers. Comments and
+/// `retry:` lines are dropped; `id` is the event's last event ID, as a client would see it.
+pub(crate) fn json_batch(body: &[u8]) -> Bytes {
+    let mut parser = Parser::with_max_event_size(usize::MAX);
+    let mut events = Vec::new();
+    // Without a size limit the parser cannot fail.
+    let _ = parser.feed(body, |item| {
+        if let Item::Event(e) = item {
+            events.push(serde_json::json!({
+                "id": e.id(),
+                "event": e.event_type(),
+                "data": e.data(),
+            }));
+        }
+    });
+    serde_json::to_vec(&events).map_or_else(|_| Bytes::from_static(b"[]"), Bytes::from)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,5 +91,19 @@ mod tests {
         assert_eq!(&encode_event(None, None, "x\n")[..], b"data: x\ndata:\n\n");
         assert_eq!(&comment("hi")[..], b": hi\n\n");
         assert_eq!(&retry(5)[..], b"retry: 5\n\n");
+    }
+
+    #[test]
+    fn json_batches_keep_events_only() {
+        let body = b": no events\n\nretry: 5\n\nid: 1\nevent: a\ndata: x\ndata: y\n\ndata: z\n\n";
+        let v: serde_json::Value = serde_json::from_slice(&json_batch(body)).unwrap_or_default();
+        assert_eq!(
+            v,
+            serde_json::json!([
+                {"id": "1", "event": "a", "data": "x\ny"},
+                {"id": "1", "event": "message", "data": "z"},
+            ])
+        );
+        assert_eq!(&json_batch(b"")[..], b"[]");
     }
 }

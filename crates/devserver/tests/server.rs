@@ -527,7 +527,8 @@ async fn static_files_mime_types_and_no_listing() {
     assert_eq!(s.get("/missing.js", &[]).await.status, 404);
     let r = request(s.addr, "POST", "/index.html", &[], Some(b"x")).await;
     assert_eq!(r.status, 405);
-    let r = request(s.addr, "POST", "/events", &[], Some(b"x")).await;
+    // `POST /events` is the stream (for clients that send a body); other methods are not.
+    let r = request(s.addr, "PUT", "/events", &[], Some(b"x")).await;
     assert_eq!(r.status, 405);
     assert!(r.json()["error"].is_string());
     let r = request(s.addr, "GET", "/publish", &[], None).await;

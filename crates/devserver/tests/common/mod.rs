@@ -173,7 +173,7 @@ pub fn events(items: &[Item]) -> Vec<(String, String, String)> {
 pub fn ids(items: &[Item]) -> Vec<u64> {
     events(items)
         .iter()
-        .filter(|(_, ty, _)| !matches!(ty.as_str(), "reset" | "huge" | "invalid-utf8"))
+        .filter(|(_, ty, _)| !matches!(ty.as_str(), "reset" | "huge" | "invalid-utf8" | "request"))
         .map(|(id, _, _)| id.parse().unwrap())
         .collect()
 }
