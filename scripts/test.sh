@@ -19,7 +19,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "clippy (wasm32)"
 cargo clippy -p wasm-sse -p wasm-sse-codec --lib --target wasm32-unknown-unknown -- -D warnings
 cargo clippy -p wasm-sse --tests --target wasm32-unknown-unknown -- -D warnings
-cargo clippy -p wasm-sse-leptos -p wasm-sse-yew -p leptos-app -p yew-app --all-targets --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p wasm-sse-hooks -p wasm-sse-leptos -p wasm-sse-yew -p leptos-app -p yew-app --all-targets --target wasm32-unknown-unknown -- -D warnings
 
 step "native tests"
 cargo test
@@ -39,7 +39,7 @@ SSE_DEVSERVER_URL=$DEVSERVER_URL cargo test -p wasm-sse --target wasm32-unknown-
 
 step "Leptos and Yew hooks (headless Chromium)"
 SSE_DEVSERVER_URL=$DEVSERVER_URL cargo test -p wasm-sse-leptos -p wasm-sse-yew --target wasm32-unknown-unknown
-cargo test -p wasm-sse-leptos -p wasm-sse-yew --lib --tests # host: server rendering opens nothing
+cargo test -p wasm-sse-hooks -p wasm-sse-leptos -p wasm-sse-yew --lib --tests # host: server rendering opens nothing
 
 step "demo page (headless Chromium, screenshot in .tmp/demo.png)"
 node scripts/demo-check.mjs "$DEVSERVER_URL"

@@ -33,8 +33,6 @@
 //! - This is a separate crate so that the core crate and the npm package never compile
 //!   Leptos.
 
-mod core;
-
 // The README's examples compile as doc tests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
@@ -46,10 +44,10 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use serde::de::DeserializeOwned;
 
-pub use crate::core::{SseError, UseSseOptions, DEFAULT_QUEUE_LIMIT};
 pub use wasm_sse::{ClientBuilder, Event, Message, ReadyState, TransportKind};
+pub use wasm_sse_hooks::{SseError, UseSseOptions, DEFAULT_QUEUE_LIMIT};
 
-use crate::core::{
+use wasm_sse_hooks::{
     json_source, open, push_bounded, raw_source, typed_source, Connection, Sink, Source,
 };
 
@@ -198,7 +196,7 @@ fn use_sse_with<T: Clone + Send + Sync + 'static>(
             queue,
             dropped,
             received,
-            limit: options.queue_limit,
+            limit: options.queue_capacity(),
         });
         let opened = open(&url, &options, &source, sink);
         connection.try_set_value(Some(opened));

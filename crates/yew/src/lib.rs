@@ -32,8 +32,6 @@
 //!   application picks.
 //! - This is a separate crate so that the core crate and the npm package never compile Yew.
 
-mod core;
-
 // The README's examples compile as doc tests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
@@ -46,10 +44,10 @@ use std::rc::Rc;
 use serde::de::DeserializeOwned;
 use yew::prelude::*;
 
-pub use crate::core::{SseError, UseSseOptions, DEFAULT_QUEUE_LIMIT};
 pub use wasm_sse::{ClientBuilder, Event, Message, ReadyState, TransportKind};
+pub use wasm_sse_hooks::{SseError, UseSseOptions, DEFAULT_QUEUE_LIMIT};
 
-use crate::core::{
+use wasm_sse_hooks::{
     json_source, open, push_bounded, raw_source, typed_source, Connection, Sink, Source,
 };
 
@@ -218,7 +216,7 @@ fn use_sse_with<T: Clone + 'static>(
     options: UseSseOptions<T>,
     source: Source<T>,
 ) -> UseSseHandle<T> {
-    let limit = options.queue_limit;
+    let limit = options.queue_capacity();
     let state = use_mut_ref(move || State {
         ready_state: ReadyState::Connecting,
         transport: None,

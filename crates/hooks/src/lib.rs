@@ -1,6 +1,9 @@
-//! The framework-neutral half of the hooks: options, the error type, and opening a client
-//! that reports to a [`Sink`]. `wasm-sse-leptos` and `wasm-sse-yew` carry the same file
-//! (`src/core.rs`); keep the two copies identical.
+//! The framework-neutral half of the `wasm-sse` UI hooks: options, the error type, the
+//! bounded message queue, and opening a client that reports to a [`Sink`].
+//!
+//! `wasm-sse-leptos` and `wasm-sse-yew` build their hooks on this crate, so the two share one
+//! implementation of how a connection is opened, reported and closed. Application code uses
+//! those crates; this one has no framework dependency.
 
 use std::cell::Cell;
 use std::collections::VecDeque;
@@ -54,10 +57,10 @@ type OnMessage<T> = Rc<dyn Fn(&T)>;
 
 /// Options of the `use_sse*` hooks; `T` is the hook's message type (inferred from the hook).
 pub struct UseSseOptions<T> {
-    pub(crate) configure: Option<Configure>,
-    pub(crate) event_types: Vec<String>,
-    pub(crate) queue_limit: usize,
-    pub(crate) on_message: Option<OnMessage<T>>,
+    configure: Option<Configure>,
+    event_types: Vec<String>,
+    queue_limit: usize,
+    on_message: Option<OnMessage<T>>,
 }
 
 impl<T> Default for UseSseOptions<T> {
@@ -139,8 +142,16 @@ impl<T> UseSseOptions<T> {
     }
 }
 
+impl<T> UseSseOptions<T> {
+    /// How many messages the hook's queue keeps (set with
+    /// [`queue_limit`](Self::queue_limit)).
+    pub fn queue_capacity(&self) -> usize {
+        self.queue_limit
+    }
+}
+
 /// Pushes `item` onto a queue bounded by `limit`; returns how many old items were dropped.
-pub(crate) fn push_bounded<T>(queue: &mut VecDeque<T>, item: T, limit: usize) -> u64 {
+pub fn push_bounded<T>(queue: &mut VecDeque<T>, item: T, limit: usize) -> u64 {
     if limit == 0 {
         return 1;
     }
@@ -154,7 +165,7 @@ pub(crate) fn push_bounded<T>(queue: &mut VecDeque<T>, item: T, limit: usize) ->
 }
 
 /// Where a connection reports: the framework's state.
-pub(crate) trait Sink<T> {
+pub trait Sink<T> {
     /// One decoded message.
     fn message(&self, message: T);
     /// An error (the last one is kept).
@@ -165,22 +176,21 @@ pub(crate) trait Sink<T> {
 
 /// Attaches a message source to a client: registers what it needs and feeds `deliver`.
 /// Returns the handler guard, if any (a stream-fed source ends with the client instead).
-pub(crate) type Source<T> =
-    Rc<dyn Fn(&Client, Box<dyn FnMut(Result<T, DecodeError>)>) -> Option<Handler>>;
+pub type Source<T> = Rc<dyn Fn(&Client, Box<dyn FnMut(Result<T, DecodeError>)>) -> Option<Handler>>;
 
 /// Every event `use_sse` receives: unnamed ones and the registered named types.
-pub(crate) fn raw_source() -> Source<Event> {
+pub fn raw_source() -> Source<Event> {
     Rc::new(|client, mut deliver| Some(client.on_any(move |event| deliver(Ok(event.clone())))))
 }
 
 /// Events of one type, their data decoded as JSON: a synchronous handler (`on_json`).
-pub(crate) fn json_source<T: DeserializeOwned + 'static>(event_type: String) -> Source<Message<T>> {
+pub fn json_source<T: DeserializeOwned + 'static>(event_type: String) -> Source<Message<T>> {
     Rc::new(move |client, deliver| Some(client.on_json::<T>(event_type.clone(), deliver)))
 }
 
 /// Every event decoded into a serde enum (`Client::typed`), fed by a task that ends when the
 /// client closes.
-pub(crate) fn typed_source<E: DeserializeOwned + 'static>() -> Source<E> {
+pub fn typed_source<E: DeserializeOwned + 'static>() -> Source<E> {
     Rc::new(|client, mut deliver| {
         let mut stream = client.typed::<E>();
         wasm_bindgen_futures::spawn_local(async move {
@@ -194,7 +204,7 @@ pub(crate) fn typed_source<E: DeserializeOwned + 'static>() -> Source<E> {
 
 /// An open connection: dropping it closes the client, removes the handler, and silences
 /// every report still in flight.
-pub(crate) struct Connection {
+pub struct Connection {
     alive: Rc<Cell<bool>>,
     handler: Option<Handler>,
     client: Option<Client>,
@@ -202,7 +212,7 @@ pub(crate) struct Connection {
 
 impl Connection {
     /// Closes the client for good (the sink sees the `Closed` state).
-    pub(crate) fn close(&self) {
+    pub fn close(&self) {
         if let Some(client) = &self.client {
             client.close();
         }
@@ -227,7 +237,7 @@ impl fmt::Debug for Connection {
 
 /// Opens a client for `url` and reports everything to `sink` until the returned
 /// [`Connection`] is dropped. Browser only: elsewhere it reports an `Unsupported` error.
-pub(crate) fn open<T: 'static>(
+pub fn open<T: 'static>(
     url: &str,
     options: &UseSseOptions<T>,
     source: &Source<T>,
