@@ -4,6 +4,8 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, missing_docs)]
 
+// Browser-test helpers shared by the Leptos and Yew adapters.
+#[path = "../../hooks/testing/browser.rs"]
 mod common;
 
 use std::cell::RefCell;

@@ -1,6 +1,6 @@
-//! Browser-test helpers (the same file is in crates/yew/tests/common): the dev server,
-//! publishing, the server's live connection count, listener and timer counters, waiting
-//! for the DOM.
+//! Browser-test helpers of the Leptos and Yew adapters (both include this file with
+//! `#[path]`): the dev server, publishing, the server's live connection count, listener and
+//! timer counters, waiting for the DOM.
 #![allow(dead_code, unreachable_pub)]
 
 use std::time::Duration;
