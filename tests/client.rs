@@ -8,43 +8,17 @@ mod common;
 
 use std::time::Duration;
 
-use common::{fresh_topic, publish, server, within};
+use common::{
+    closed_reason, fresh_topic, publish, publish_many, quick, server, until_closed, within,
+};
 use futures::StreamExt;
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
-use wasm_sse::reconnect::{Failure, ReconnectPolicy, StopReason};
+use wasm_sse::reconnect::{Failure, StopReason};
 use wasm_sse::{Client, CloseReason, DecodeErrorKind, Event, Lifecycle, ReadyState, TransportKind};
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-/// A policy that reconnects fast and deterministically.
-fn quick() -> ReconnectPolicy {
-    ReconnectPolicy::new()
-        .initial_delay(Duration::from_millis(20))
-        .jitter(false)
-}
-
-/// Publishes `n` message events `0..n` (data `"e{i}"`) and returns their ids.
-async fn publish_many(topic: &str, n: usize) -> Vec<String> {
-    let mut ids = Vec::new();
-    for i in 0..n {
-        ids.push(publish(topic, &format!(r#"{{"data":"e{i}"}}"#)).await);
-    }
-    ids
-}
-
-/// Collects lifecycle changes until the client closes.
-async fn until_closed(client: &Client) -> Vec<Lifecycle> {
-    within(20, client.lifecycle().collect::<Vec<_>>()).await
-}
-
-fn closed_reason(changes: &[Lifecycle]) -> Option<CloseReason> {
-    changes.iter().find_map(|c| match c {
-        Lifecycle::Closed { reason } => Some(reason.clone()),
-        _ => None,
-    })
-}
 
 #[wasm_bindgen_test]
 async fn named_events_reach_their_subscribers_only() {

@@ -12,19 +12,13 @@
 use std::time::Duration;
 
 use futures::StreamExt;
-use wasm_sse::reconnect::{Failure, ReconnectPolicy, StopReason};
+use wasm_sse::reconnect::{Failure, StopReason};
 use wasm_sse::{Client, ClientBuilder, CloseReason, Event, Lifecycle, Method, TransportKind};
 
-use crate::common::{before, fresh_topic, publish, server, within};
+use crate::common::{
+    before, closed_reason, fresh_topic, publish, publish_many, quick, server, until_closed, within,
+};
 
-/// A policy that reconnects fast and deterministically.
-fn quick() -> ReconnectPolicy {
-    ReconnectPolicy::new()
-        .initial_delay(Duration::from_millis(20))
-        .jitter(false)
-}
-
-/// A client of `/events?{query}` over `kind` only.
 fn builder(kind: TransportKind, query: &str) -> ClientBuilder {
     Client::builder(format!("{}/events?{query}", server()))
         .transport(kind)
@@ -34,27 +28,6 @@ fn builder(kind: TransportKind, query: &str) -> ClientBuilder {
 
 fn is_native(kind: TransportKind) -> bool {
     kind == TransportKind::EventSource
-}
-
-/// Publishes `n` message events with data `e0..e{n-1}`; returns their ids.
-async fn publish_many(topic: &str, n: usize) -> Vec<String> {
-    let mut ids = Vec::new();
-    for i in 0..n {
-        ids.push(publish(topic, &format!(r#"{{"data":"e{i}"}}"#)).await);
-    }
-    ids
-}
-
-/// Lifecycle changes until the client closes.
-async fn until_closed(client: &Client) -> Vec<Lifecycle> {
-    within(20, client.lifecycle().collect::<Vec<_>>()).await
-}
-
-fn closed_reason(changes: &[Lifecycle]) -> Option<CloseReason> {
-    changes.iter().find_map(|c| match c {
-        Lifecycle::Closed { reason } => Some(reason.clone()),
-        _ => None,
-    })
 }
 
 fn connecting_delays(changes: &[Lifecycle]) -> Vec<u128> {
