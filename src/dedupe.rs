@@ -11,19 +11,27 @@
 //! delivered before is a replay; one that keeps it (an event without its own `id:` field)
 //! is delivered.
 
-use std::collections::{HashSet, VecDeque};
-use std::rc::Rc;
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// How many distinct delivered IDs are remembered by default.
 pub(crate) const DEFAULT_WINDOW: usize = 1024;
 
 /// Remembers recently delivered event IDs and recognises replays.
+///
+/// This runs once per event on the delivery path, so it is built to cost little there: each
+/// ID is hashed once with a short non-cryptographic hash (IDs come from the server the
+/// client chose to talk to, so there is no hash flooding to defend against), the window
+/// keeps its `String`s and reuses their buffers once full (no allocation per event after
+/// warm-up), and the set holds only the hashes. A hash match is confirmed against the
+/// stored ID itself, so a collision can never drop an event.
 #[derive(Debug)]
 pub(crate) struct Dedupe {
     window: usize,
-    /// The remembered IDs, oldest first; shared with `seen` (one allocation per ID).
-    order: VecDeque<Rc<str>>,
-    seen: HashSet<Rc<str>>,
+    /// The remembered IDs with their hashes, oldest first.
+    order: VecDeque<(u64, String)>,
+    /// How many remembered IDs have each hash (more than one only on a collision).
+    hashes: HashMap<u64, u32, BuildHasherDefault<PassThrough>>,
     /// The last-event-ID of the previous event on the current connection.
     connection_id: String,
 }
@@ -34,7 +42,7 @@ impl Dedupe {
         Self {
             window: window.max(1),
             order: VecDeque::new(),
-            seen: HashSet::new(),
+            hashes: HashMap::default(),
             connection_id: String::new(),
         }
     }
@@ -52,18 +60,65 @@ impl Dedupe {
             return true;
         }
         last_event_id.clone_into(&mut self.connection_id);
-        if self.seen.contains(last_event_id) {
+        let hash = hash_id(last_event_id);
+        if self.hashes.contains_key(&hash)
+            && self
+                .order
+                .iter()
+                .any(|(h, id)| *h == hash && id == last_event_id)
+        {
             return false;
         }
+        let mut slot = String::new();
         if self.order.len() == self.window {
-            if let Some(old) = self.order.pop_front() {
-                self.seen.remove(&old);
+            if let Some((old, id)) = self.order.pop_front() {
+                if let Some(count) = self.hashes.get_mut(&old) {
+                    *count -= 1;
+                    if *count == 0 {
+                        self.hashes.remove(&old);
+                    }
+                }
+                slot = id;
             }
         }
-        let id: Rc<str> = Rc::from(last_event_id);
-        self.order.push_back(Rc::clone(&id));
-        self.seen.insert(id);
+        last_event_id.clone_into(&mut slot);
+        self.order.push_back((hash, slot));
+        *self.hashes.entry(hash).or_insert(0) += 1;
         true
+    }
+}
+
+/// FNV-1a over the ID's bytes, then a final mix so that every bit of the result depends on
+/// every byte (the map uses the low bits to pick a bucket and the high bits as a tag).
+fn hash_id(id: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &byte in id.as_bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash ^ (hash >> 33)
+}
+
+/// The map's keys are hashes already: use them as they are.
+#[derive(Default)]
+pub(crate) struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used (the keys are `u64`); fold anything else in anyway.
+        for &byte in bytes {
+            self.0 = (self.0 << 8) ^ u64::from(byte);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
     }
 }
 
@@ -146,5 +201,25 @@ mod tests {
         let out = run(4, &[("", &ids), ("9", &["0", "9"])]);
         assert_eq!(out.len(), 11);
         assert_eq!(out.last().map(String::as_str), Some("0"));
+    }
+
+    #[test]
+    fn a_hash_collision_never_drops_an_event() {
+        let mut d = Dedupe::new(8);
+        assert!(d.admit("a"));
+        // Pretend "a" and "z" collide: store "a" under "z"'s hash.
+        let (a, z) = (super::hash_id("a"), super::hash_id("z"));
+        d.order[0].0 = z;
+        d.hashes.remove(&a);
+        d.hashes.insert(z, 1);
+        d.on_connect();
+        // "z" matches a remembered hash but not the ID behind it: delivered.
+        assert!(d.admit("z"));
+        // "a" itself is still recognised once its hash is stored again.
+        d.order[0].0 = a;
+        d.hashes.insert(a, 1);
+        d.on_connect();
+        assert!(!d.admit("a"));
+        assert!(!d.admit("z"));
     }
 }

@@ -1,7 +1,9 @@
 // Runs in headless Chromium with no DevTools protocol attached (DevTools network monitoring
 // slows EventSource several times): every contender reads the same recorded stream, the
 // page times each one and publishes its figures to the dev server, where run.mjs reads them.
-import init, { benchRustHandler, benchRustStream } from '/pkg/wasm_sse.js';
+// The client twice: built for size (the npm package's profile) and for speed (opt-level 3).
+const small = await import('/pkg/wasm_sse.js');
+const fast = await import('/pkg/speed/wasm_sse.js');
 // eventsource-parser's ESM build, copied next to the wasm by run.mjs.
 import { createParser } from '/pkg/eventsource-parser.js';
 
@@ -105,10 +107,13 @@ async function fetchBytesOnly(url) {
 
 const contenders = {
   'EventSource + JS handler (raw)': (url) => rawEventSource(url),
-  'wasm-sse over EventSource, Rust handler': (url) => benchRustHandler(url, 'eventsource', count),
-  'wasm-sse over EventSource, Rust stream': (url) => benchRustStream(url, 'eventsource', count),
-  'wasm-sse over fetch, Rust handler': (url) => benchRustHandler(url, 'fetch', count),
-  'wasm-sse over long-poll, Rust handler': (url) => benchRustHandler(url, 'long-poll', count),
+  'wasm-sse over EventSource, Rust handler': (url) => small.benchRustHandler(url, 'eventsource', count),
+  'wasm-sse over EventSource, Rust handler, opt-level 3': (url) => fast.benchRustHandler(url, 'eventsource', count),
+  'wasm-sse over EventSource, Rust stream': (url) => small.benchRustStream(url, 'eventsource', count),
+  'wasm-sse over fetch, Rust handler': (url) => small.benchRustHandler(url, 'fetch', count),
+  'wasm-sse over fetch, Rust handler, opt-level 3': (url) => fast.benchRustHandler(url, 'fetch', count),
+  'wasm-sse over long-poll, Rust handler': (url) => small.benchRustHandler(url, 'long-poll', count),
+  'wasm-sse over long-poll, Rust handler, opt-level 3': (url) => fast.benchRustHandler(url, 'long-poll', count),
   'fetch + eventsource-parser + JS handler': (url) => fetchEventsourceParser(url),
   'JSON-batch long-poll loop + JS handler': (url) => jsonBatchLongPoll(url),
   'fetch, read bytes only (no parsing)': (url) => fetchBytesOnly(url),
@@ -123,7 +128,8 @@ async function report(body) {
 }
 
 try {
-  await init({ module_or_path: '/pkg/wasm_sse_bg.wasm' });
+  await small.default({ module_or_path: '/pkg/wasm_sse_bg.wasm' });
+  await fast.default({ module_or_path: '/pkg/speed/wasm_sse_bg.wasm' });
   const times = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]));
   // Interleaved rounds, so that a slow moment of the machine hits every contender alike.
   for (let round = 0; round < rounds; round += 1) {
