@@ -29,13 +29,13 @@ pub struct Chaos {
     /// Percent of requests answered `500` or `503` (half each; a `503` carries
     /// `Retry-After: 0` or `1` half of the time) instead of events.
     pub status_pct: u8,
-    /// Percent of the other requests whose connection is dropped: after a random number of
-    /// body bytes (1 to `max_bytes`, so usually in the middle of an event or a line) or
-    /// after a random time (1 to `max_ms`), whichever comes first.
+    /// Percent of the other requests whose connection is dropped after a random number of
+    /// body bytes (1 to `max_bytes`, so usually in the middle of an event or a line).
     pub drop_pct: u8,
-    /// Upper bound of the byte position of a drop.
+    /// Upper bound of the byte position of a drop (and of a stall).
     pub max_bytes: usize,
-    /// Upper bound of the time (ms) after which a dropping response is cut.
+    /// Every response that is not an injected status is dropped after a random time of 1 to
+    /// `max_ms` milliseconds at the latest, so no connection lives long (`0`: no time limit).
     pub max_ms: u64,
     /// Percent of requests that stall (send nothing) at a random byte position.
     pub stall_pct: u8,
@@ -54,7 +54,7 @@ impl Chaos {
             status_pct: 10,
             drop_pct: 80,
             max_bytes: 1024,
-            max_ms: 3000,
+            max_ms: 2000,
             stall_pct: 10,
             stall_ms: 1000,
             trickle_pct: 10,
@@ -82,18 +82,20 @@ impl Chaos {
             });
             return plan;
         }
-        if rng.percent(self.drop_pct) {
-            let at_byte = 1 + rng.below(self.max_bytes.max(1) as u64) as usize;
-            let kind = if rng.below(2) == 0 {
-                CutKind::Abort
-            } else {
-                CutKind::End
-            };
-            let after = Duration::from_millis(1 + rng.below(self.max_ms.max(1)));
+        let at_byte = rng
+            .percent(self.drop_pct)
+            .then(|| 1 + rng.below(self.max_bytes.max(1) as u64) as usize);
+        let after = (self.max_ms > 0).then(|| Duration::from_millis(1 + rng.below(self.max_ms)));
+        let kind = if rng.below(2) == 0 {
+            CutKind::Abort
+        } else {
+            CutKind::End
+        };
+        if at_byte.is_some() || after.is_some() {
             plan.cut = Some(Cut {
                 at_byte,
-                kind,
                 after,
+                kind,
             });
         }
         if rng.percent(self.stall_pct) {
@@ -178,15 +180,15 @@ pub enum CutKind {
     End,
 }
 
-/// A dropped connection.
+/// A dropped connection: after `at_byte` body bytes or after `after`, whichever comes first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cut {
     /// The number of body bytes sent before the cut.
-    pub at_byte: usize,
+    pub at_byte: Option<usize>,
+    /// The time from the start of the body to the cut.
+    pub after: Option<Duration>,
     /// How the connection ends.
     pub kind: CutKind,
-    /// Cut (as [`CutKind::Abort`]) after this long anyway, if the bytes have not been sent.
-    pub after: Duration,
 }
 
 /// A pause in the middle of a body.
@@ -340,7 +342,10 @@ pub(crate) fn wrap(
 ) -> Body {
     let state = Wrap {
         inner: Box::pin(inner),
-        deadline: plan.cut.map(|c| Instant::now() + c.after),
+        deadline: plan
+            .cut
+            .and_then(|c| c.after)
+            .map(|after| Instant::now() + after),
         plan,
         stats,
         carry: Bytes::new(),
@@ -355,6 +360,9 @@ pub(crate) fn wrap(
         Some((item, s))
     }))
 }
+
+/// See the use in [`Wrap::next`].
+const FLUSH_BEFORE_ABORT: Duration = Duration::from_millis(5);
 
 fn aborted() -> std::io::Error {
     std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "chaos: dropped")
@@ -384,19 +392,25 @@ impl Wrap {
     fn time_cut(&mut self) -> Option<Result<Bytes, std::io::Error>> {
         self.done = true;
         self.stats.timed_out.fetch_add(1, Ordering::Relaxed);
-        Some(Err(aborted()))
+        match self.plan.cut.map(|c| c.kind) {
+            Some(CutKind::End) => None,
+            _ => Some(Err(aborted())),
+        }
     }
 
     async fn next(&mut self) -> Option<Result<Bytes, std::io::Error>> {
         if self.done {
             return None;
         }
-        if let Some(cut) = self.plan.cut {
-            if self.sent >= cut.at_byte {
+        if let Some((at_byte, kind)) = self.plan.cut.and_then(|c| Some((c.at_byte?, c.kind))) {
+            if self.sent >= at_byte {
                 self.done = true;
-                return match cut.kind {
+                return match kind {
                     CutKind::Abort => {
                         self.stats.aborted.fetch_add(1, Ordering::Relaxed);
+                        // hyper drops its unflushed output when a body fails: give it a
+                        // moment to flush the bytes before the cut, so the client sees them.
+                        tokio::time::sleep(FLUSH_BEFORE_ABORT).await;
                         Some(Err(aborted()))
                     }
                     CutKind::End => {
@@ -445,8 +459,8 @@ impl Wrap {
             }
             n = n.min(t.piece);
         }
-        if let Some(cut) = self.plan.cut {
-            n = n.min(cut.at_byte - self.sent);
+        if let Some(at_byte) = self.plan.cut.and_then(|c| c.at_byte) {
+            n = n.min(at_byte - self.sent);
         }
         if let Some(stall) = self.plan.stall {
             n = n.min(stall.at_byte - self.sent);

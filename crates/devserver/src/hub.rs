@@ -351,6 +351,9 @@ fn load(path: &Path, retain: usize) -> std::io::Result<TopicState> {
             ),
         ));
     }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

@@ -110,17 +110,17 @@ struct Args {
     /// half of the time).
     #[arg(long, default_value_t = 10, value_name = "PCT", value_parser = clap::value_parser!(u8).range(0..=100))]
     chaos_status_pct: u8,
-    /// Chaos: percent of the other requests whose connection is dropped, after a random
-    /// number of body bytes (1..=--chaos-max-bytes) or a random time (1..=--chaos-max-ms),
-    /// whichever comes first; half of the drops close the connection without the body's end,
-    /// half end the body cleanly in the middle of an event.
+    /// Chaos: percent of the other requests whose connection is dropped after a random
+    /// number of body bytes (1..=--chaos-max-bytes), usually mid-event. Half of the drops
+    /// close the connection without the body's end, half end the body cleanly.
     #[arg(long, default_value_t = 80, value_name = "PCT", value_parser = clap::value_parser!(u8).range(0..=100))]
     chaos_drop_pct: u8,
     /// Chaos: the largest byte position of a drop (and of a stall).
     #[arg(long, default_value_t = 1024, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     chaos_max_bytes: u64,
-    /// Chaos: the longest time before a dropping response is cut, in milliseconds.
-    #[arg(long, default_value_t = 3000, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    /// Chaos: every response that is not an injected status is dropped after a random time
+    /// of 1..=MS milliseconds at the latest (0: no time limit).
+    #[arg(long, default_value_t = 2000, value_name = "MS", value_parser = clap::value_parser!(u64).range(0..=600_000))]
     chaos_max_ms: u64,
     /// Chaos: percent of requests that stall (send nothing) at a random byte position.
     #[arg(long, default_value_t = 10, value_name = "PCT", value_parser = clap::value_parser!(u8).range(0..=100))]
