@@ -2,7 +2,7 @@
 // from a dev server in chaos mode that drops connections mid-event, stalls, trickles bytes,
 // answers 500/503, and is killed (SIGKILL) and restarted mid-run with its state directory.
 //
-//   node scripts/chaos.mjs [--events 10000] [--seed 1] [--rate 100] [--restarts 2]
+//   node scripts/chaos.mjs [--events 10000] [--seed 1] [--rate 50] [--restarts 2]
 //       [--transports browser:eventsource,browser:fetch,browser:long-poll,node:fetch,node:long-poll]
 //       [--min-disconnects 50] [--timeout-s 600] [--release] [--server PATH]
 //
@@ -46,7 +46,7 @@ if (opt('help', false)) {
 }
 const N = opt('events', 10000);
 const seed = opt('seed', 1);
-const rate = opt('rate', 100);
+const rate = opt('rate', 50);
 const restarts = opt('restarts', 2);
 const minDisconnects = opt('min-disconnects', 50);
 const maxBytes = opt('chaos-max-bytes', 512);
@@ -231,7 +231,7 @@ try {
     const client = new SseClient(`${base}/events?topic=${c.topic}`, {
       transport: c.transport,
       lastEventId: '0',
-      reconnect: { initialDelayMs: 20, maxDelayMs: 250 },
+      reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
       stallDowngradeMs: null,
       connectTimeoutMs: 5000,
     });

@@ -9,7 +9,7 @@ const params = new URLSearchParams(location.search);
 const collector = params.get('collector');
 const expected = Number(params.get('events'));
 const initialDelayMs = Number(params.get('initialDelayMs') ?? 20);
-const maxDelayMs = Number(params.get('maxDelayMs') ?? 250);
+const maxDelayMs = Number(params.get('maxDelayMs') ?? 100);
 // `transport:topic` pairs.
 const runs = params.getAll('run').map((pair) => {
   const [transport, topic] = pair.split(':');
