@@ -364,6 +364,16 @@ try {
   console.log(`|${widths.map((w, i) => (i < 2 ? `${'-'.repeat(w + 2)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
   for (const row of table) console.log(line(row));
 
+  // What the server did to each client, summed over its processes (GET /chaos).
+  const kinds = ['requests', 'status500', 'status503', 'aborted', 'ended', 'timedOut', 'stalled', 'trickled'];
+  console.log(`\nserver-side faults per client (aborted/ended: cut after a random byte, mid-event; ` +
+    'timedOut: cut after a random time), plus the restarts:');
+  console.log(`  ${'client'.padEnd(20)} ${kinds.map((k) => k.padStart(9)).join(' ')}`);
+  for (const c of clientsWanted) {
+    const sum = counters.get(c.topic);
+    console.log(`  ${`${c.env}:${c.transport}`.padEnd(20)} ${kinds.map((k) => String(sum[k] ?? 0).padStart(9)).join(' ')}`);
+  }
+
   const problems = [];
   for (const r of rows) {
     const name = `${r.c.env}:${r.c.transport}`;
