@@ -455,22 +455,23 @@ async fn replay_batch(
 }
 
 fn respond(app: &AppState, stream: SseStream, faults: &Faults, chaos: ChaosPlan) -> Response {
-    let body = if let Some((plan, stats)) = chaos {
-        let pieces = futures_util::stream::unfold(stream, |mut s| async move {
+    use futures_util::StreamExt;
+    let pieces = if faults.buffer {
+        let hold = faults.buffer_hold;
+        futures_util::stream::once(async move { stream.buffered(hold).await }).boxed()
+    } else {
+        futures_util::stream::unfold(stream, |mut s| async move {
             let chunk = s.next().await?;
             Some((chunk, s))
-        });
-        Body::from_stream(chaos::wrap(pieces, plan, stats, app.shutdown.signalled()))
-    } else if faults.buffer {
-        let hold = faults.buffer_hold;
-        Body::from_stream(futures_util::stream::once(async move {
-            Ok::<_, Infallible>(stream.buffered(hold).await)
-        }))
-    } else {
-        Body::from_stream(futures_util::stream::unfold(stream, |mut s| async move {
-            let chunk = s.next().await?;
-            Some((Ok::<_, Infallible>(chunk), s))
-        }))
+        })
+        .boxed()
+    };
+    let body = match chaos {
+        // Chaos applies to what leaves the server, after the query's own faults.
+        Some((plan, stats)) => {
+            Body::from_stream(chaos::wrap(pieces, plan, stats, app.shutdown.signalled()))
+        }
+        None => Body::from_stream(pieces.map(Ok::<_, Infallible>)),
     };
     let mut resp = body.into_response();
     stream_headers(&mut resp, faults);
