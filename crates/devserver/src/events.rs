@@ -13,8 +13,9 @@ use bytes::{Bytes, BytesMut};
 use tokio::sync::broadcast;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 
+use crate::chaos::{self, Plan, TopicStats};
 use crate::faults::Faults;
-use crate::hub::{valid_topic, Cursor, Event};
+use crate::hub::{valid_topic, Cursor, Event, PublishError};
 use crate::limits::ConnGuard;
 use crate::replay::Block;
 use crate::{json_error, query_pairs, wire, AppState, ReplayFile, ShutdownSignal};
@@ -128,11 +129,33 @@ fn echo_event(method: &Method, headers: &HeaderMap, body: &[u8]) -> Bytes {
     wire::encode_event(None, Some("request"), &data.to_string())
 }
 
+/// The chaos plan of one request and the counters of its topic.
+type ChaosPlan = Option<(Plan, Arc<TopicStats>)>;
+
 /// A complete long-poll answer: `body` as `text/event-stream`, or as a JSON array of its
-/// events with `format=json`.
-fn long_poll_answer(body: Bytes, json: bool, faults: &Faults) -> Response {
+/// events with `format=json`; under chaos, cut, stalled or trickled per the plan.
+fn long_poll_answer(
+    app: &AppState,
+    body: Bytes,
+    json: bool,
+    faults: &Faults,
+    chaos: ChaosPlan,
+) -> Response {
     let body = if json { wire::json_batch(&body) } else { body };
-    let mut resp = Body::from(body).into_response();
+    let body = match chaos {
+        Some((plan, stats))
+            if plan.cut.is_some() || plan.stall.is_some() || plan.trickle.is_some() =>
+        {
+            Body::from_stream(chaos::wrap(
+                futures_util::stream::once(async move { body }),
+                plan,
+                stats,
+                app.shutdown.signalled(),
+            ))
+        }
+        _ => Body::from(body),
+    };
+    let mut resp = body.into_response();
     stream_headers(&mut resp, faults);
     if json && faults.content_type.is_none() {
         resp.headers_mut().insert(
@@ -190,8 +213,18 @@ pub(crate) async fn events(
         Ok(v) => v,
         Err(resp) => return resp,
     };
-    let Some(sub) = app.hub.subscribe(&topic, &cursor) else {
-        return busy("too many topics");
+    let chaos = app.chaos.as_ref().and_then(|c| c.next(&topic));
+    if let Some(status) = chaos.as_ref().and_then(|(plan, _)| plan.status) {
+        return chaos::status_response(status);
+    }
+    let sub = match app.hub.subscribe(&topic, &cursor) {
+        Ok(sub) => sub,
+        Err(PublishError::Storage(e)) => {
+            tracing::error!(%e, "state file");
+            return json_error(StatusCode::INTERNAL_SERVER_ERROR, &e);
+        }
+        Err(PublishError::Closed) => return busy("shutting down"),
+        Err(_) => return busy("too many topics"),
     };
 
     let mut head = BytesMut::new();
@@ -237,7 +270,7 @@ pub(crate) async fn events(
             head.extend_from_slice(&e.frame);
         }
         drop(guard);
-        return long_poll_answer(head.freeze(), json, &faults);
+        return long_poll_answer(&app, head.freeze(), json, &faults, chaos);
     }
 
     head.extend_from_slice(&wire::comment("connected"));
@@ -279,7 +312,7 @@ pub(crate) async fn events(
         remaining,
         guard,
     );
-    respond(stream, &faults)
+    respond(&app, stream, &faults, chaos)
 }
 
 /// Holds a long-poll until an event after `after` exists, the timeout passes or the server
@@ -353,7 +386,7 @@ pub(crate) async fn replay(
     if long_poll {
         let body = replay_batch(&app, &blocks, start, &faults, hold, timeout).await;
         drop(guard);
-        return long_poll_answer(body, json, &faults);
+        return long_poll_answer(&app, body, json, &faults, None);
     }
     let mut queue = VecDeque::new();
     if let Some(ms) = faults.retry {
@@ -372,7 +405,7 @@ pub(crate) async fn replay(
         hold,
     };
     let stream = SseStream::new(&app, queue, source, &faults, faults.close_after, guard);
-    respond(stream, &faults)
+    respond(&app, stream, &faults, None)
 }
 
 /// One long-poll answer of a replay route: the fault events, then up to
@@ -421,17 +454,24 @@ async fn replay_batch(
     body.freeze()
 }
 
-fn respond(stream: SseStream, faults: &Faults) -> Response {
-    let body = if faults.buffer {
+fn respond(app: &AppState, stream: SseStream, faults: &Faults, chaos: ChaosPlan) -> Response {
+    use futures_util::StreamExt;
+    let pieces = if faults.buffer {
         let hold = faults.buffer_hold;
-        Body::from_stream(futures_util::stream::once(async move {
-            Ok::<_, Infallible>(stream.buffered(hold).await)
-        }))
+        futures_util::stream::once(async move { stream.buffered(hold).await }).boxed()
     } else {
-        Body::from_stream(futures_util::stream::unfold(stream, |mut s| async move {
+        futures_util::stream::unfold(stream, |mut s| async move {
             let chunk = s.next().await?;
-            Some((Ok::<_, Infallible>(chunk), s))
-        }))
+            Some((chunk, s))
+        })
+        .boxed()
+    };
+    let body = match chaos {
+        // Chaos applies to what leaves the server, after the query's own faults.
+        Some((plan, stats)) => {
+            Body::from_stream(chaos::wrap(pieces, plan, stats, app.shutdown.signalled()))
+        }
+        None => Body::from_stream(pieces.map(Ok::<_, Infallible>)),
     };
     let mut resp = body.into_response();
     stream_headers(&mut resp, faults);

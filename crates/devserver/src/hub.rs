@@ -1,6 +1,8 @@
 //! Topics: per-topic id counter, bounded retention ring and broadcast fan-out.
 
 use std::collections::{HashMap, VecDeque};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
@@ -78,6 +80,8 @@ pub(crate) enum PublishError {
     TooManyTopics,
     /// The server is shutting down.
     Closed,
+    /// The state file of the topic could not be read or written (`--state-dir`).
+    Storage(String),
 }
 
 struct TopicState {
@@ -85,6 +89,8 @@ struct TopicState {
     ring: VecDeque<Event>,
     /// The newest id dropped from the ring (0: none yet). A cursor below it missed data.
     evicted: u64,
+    /// The topic's state file (`--state-dir`), opened for appending.
+    file: Option<std::fs::File>,
 }
 
 struct Topic {
@@ -103,6 +109,8 @@ pub(crate) struct Hub {
     retain: usize,
     client_queue: usize,
     max_topics: usize,
+    /// Where each topic's events are appended, to be reloaded after a restart.
+    state_dir: Option<PathBuf>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -127,7 +135,15 @@ impl Hub {
             retain: retain.max(1),
             client_queue: client_queue.max(1),
             max_topics: max_topics.max(1),
+            state_dir: None,
         }
+    }
+
+    /// Persists every topic's events in `dir` (see [`state_file`]) and reloads them when a
+    /// topic is first used, so ids stay monotonic and replay works across restarts.
+    pub(crate) fn with_state_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.state_dir = dir;
+        self
     }
 
     /// Drops every topic (their senders with them, so every live receiver sees `Closed`
@@ -150,12 +166,18 @@ impl Hub {
             return Err(PublishError::TooManyTopics);
         }
         let (tx, _) = broadcast::channel(self.client_queue);
-        let topic = Arc::new(Topic {
-            state: Mutex::new(TopicState {
+        let state = match &self.state_dir {
+            None => TopicState {
                 next_id: 1,
                 ring: VecDeque::new(),
                 evicted: 0,
-            }),
+                file: None,
+            },
+            Some(dir) => load(&state_file(dir, name), self.retain)
+                .map_err(|e| PublishError::Storage(format!("topic `{name}`: {e}")))?,
+        };
+        let topic = Arc::new(Topic {
+            state: Mutex::new(state),
             tx,
         });
         topics.map.insert(name.to_owned(), topic.clone());
@@ -181,11 +203,17 @@ impl Hub {
             Some(id) => id,
             None => st.next_id,
         };
-        st.next_id = id.saturating_add(1);
         let ev = Event {
             id,
             frame: wire::encode_event(Some(&id.to_string()), event, data),
         };
+        if let Some(file) = &mut st.file {
+            // Appended before anyone sees the event: a publish that was answered survives a
+            // restart (even a SIGKILL: the bytes are in the kernel's page cache).
+            file.write_all(&ev.frame)
+                .map_err(|e| PublishError::Storage(format!("cannot append: {e}")))?;
+        }
+        st.next_id = id.saturating_add(1);
         if st.ring.len() >= self.retain {
             if let Some(old) = st.ring.pop_front() {
                 st.evicted = old.id;
@@ -198,8 +226,12 @@ impl Hub {
     }
 
     /// Subscribes to `topic`, atomically computing the replay for `cursor`.
-    pub(crate) fn subscribe(&self, topic: &str, cursor: &Cursor) -> Option<Subscription> {
-        let topic = self.topic(topic).ok()?;
+    pub(crate) fn subscribe(
+        &self,
+        topic: &str,
+        cursor: &Cursor,
+    ) -> Result<Subscription, PublishError> {
+        let topic = self.topic(topic)?;
         let st = lock(&topic.state);
         let live = topic.tx.subscribe();
         let latest = st.next_id - 1;
@@ -236,7 +268,7 @@ impl Hub {
                 (None, st.ring.iter().skip(skip).cloned().collect())
             }
         };
-        Some(Subscription {
+        Ok(Subscription {
             reset,
             replay,
             live,
@@ -253,6 +285,85 @@ impl Hub {
         let skip = st.ring.partition_point(|e| e.id <= after);
         st.ring.iter().skip(skip).take(max).cloned().collect()
     }
+}
+
+/// The state file of `topic` in `dir`: `t_<topic>.sse` (`:` written `%3A`), a
+/// `text/event-stream` of every event published, in order.
+pub(crate) fn state_file(dir: &Path, topic: &str) -> PathBuf {
+    dir.join(format!("t_{}.sse", topic.replace(':', "%3A")))
+}
+
+/// Reads a topic's state file (a missing file is an empty topic) and opens it for appending.
+///
+/// A torn last block (the process died in the middle of a write) is cut off the file, so the
+/// next append starts on a block boundary; the retention ring gets the newest `retain` events.
+fn load(path: &Path, retain: usize) -> std::io::Result<TopicState> {
+    let mut bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    // Every block the server writes ends with `\n\n` and holds no other blank line.
+    let complete = bytes
+        .windows(2)
+        .rposition(|w| w == b"\n\n")
+        .map_or(0, |p| p + 2);
+    if complete < bytes.len() {
+        tracing::warn!(path = %path.display(), torn = bytes.len() - complete, "cutting a torn block");
+        bytes.truncate(complete);
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)?
+            .set_len(complete as u64)?;
+    }
+    let mut ring: VecDeque<Event> = VecDeque::new();
+    let mut evicted = 0;
+    let mut next_id = 1;
+    let mut parser = wasm_sse_codec::Parser::with_max_event_size(usize::MAX);
+    let mut bad = None;
+    let _ = parser.feed(&bytes, |item| {
+        let wasm_sse_codec::Item::Event(e) = item else {
+            return;
+        };
+        let Ok(id) = e.id().parse::<u64>() else {
+            bad = Some(e.id().to_owned());
+            return;
+        };
+        let event_type = (e.event_type() != "message").then(|| e.event_type());
+        let ev = Event {
+            id,
+            frame: wire::encode_event(Some(e.id()), event_type, e.data()),
+        };
+        if ring.len() >= retain {
+            if let Some(old) = ring.pop_front() {
+                evicted = old.id;
+            }
+        }
+        next_id = id.saturating_add(1);
+        ring.push_back(ev);
+    });
+    if let Some(id) = bad {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "{}: event id `{id}` is not a decimal integer",
+                path.display()
+            ),
+        ));
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    Ok(TopicState {
+        next_id,
+        ring,
+        evicted,
+        file: Some(file),
+    })
 }
 
 #[cfg(test)]

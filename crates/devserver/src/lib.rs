@@ -5,6 +5,7 @@
 //! listener with graceful shutdown. The wire protocol is documented in `docs/protocol.md`.
 #![forbid(unsafe_code)]
 
+mod chaos;
 mod cors;
 mod events;
 mod faults;
@@ -30,6 +31,7 @@ use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use tokio::sync::watch;
 
+pub use chaos::{Chaos, Cut, CutKind, InjectedStatus, Plan, Stall, Trickle};
 pub use cors::DEFAULT_ORIGINS;
 
 /// A shutdown switch shared by the server and every open stream.
@@ -95,7 +97,7 @@ impl ReplayFile {
     /// Parses `text` (a `text/event-stream` recording with optional `:delay=MS` lines) to be
     /// served on `route`.
     pub fn parse(route: &str, text: &[u8]) -> Result<Self, String> {
-        let reserved = ["/events", "/publish", "/healthz"];
+        let reserved = ["/events", "/publish", "/healthz", "/chaos"];
         if !route.starts_with('/')
             || route.len() < 2
             || reserved.contains(&route)
@@ -176,6 +178,11 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// The shutdown switch the streams watch.
     pub shutdown: Shutdown,
+    /// Chaos mode: random faults on the event routes of chaos topics (`None`: off).
+    pub chaos: Option<Chaos>,
+    /// Where each topic's events are persisted and reloaded from after a restart
+    /// (`None`: memory only).
+    pub state_dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -199,6 +206,8 @@ impl Default for Config {
             replays: Vec::new(),
             shutdown_grace: Duration::from_secs(5),
             shutdown: Shutdown::default(),
+            chaos: None,
+            state_dir: None,
         }
     }
 }
@@ -209,6 +218,7 @@ pub(crate) struct AppState {
     hub: hub::Hub,
     limits: Arc<limits::Limits>,
     shutdown: Shutdown,
+    chaos: Option<chaos::ChaosState>,
 }
 
 /// Locks `m`, ignoring poisoning (the data stays consistent: every critical section is a
@@ -308,9 +318,11 @@ pub fn app(config: Config) -> Router {
     let max_header = config.max_header_bytes;
     let replays = config.replays.clone();
     let state = Arc::new(AppState {
-        hub: hub::Hub::new(config.retain, config.client_queue, config.max_topics),
+        hub: hub::Hub::new(config.retain, config.client_queue, config.max_topics)
+            .with_state_dir(config.state_dir.clone()),
         limits: limits::Limits::new(config.max_connections),
         shutdown: config.shutdown.clone(),
+        chaos: config.chaos.clone().map(chaos::ChaosState::new),
         config,
     });
     if let Ok(rt) = tokio::runtime::Handle::try_current() {
@@ -331,6 +343,7 @@ pub fn app(config: Config) -> Router {
         .route("/events", get(events::events).post(events::events))
         .route("/publish", post(publish::publish))
         .route("/healthz", get(healthz))
+        .route("/chaos", get(chaos_stats))
         .route("/pkg", any(pkg))
         .route("/pkg/", any(pkg))
         .route("/pkg/{*path}", any(pkg))
@@ -363,6 +376,14 @@ async fn healthz(State(app): State<Arc<AppState>>) -> Response {
         "connections": app.limits.active(),
     }))
     .into_response()
+}
+
+/// `GET /chaos`: the chaos settings and per-topic counters; `404` without `--chaos`.
+async fn chaos_stats(State(app): State<Arc<AppState>>) -> Response {
+    match &app.chaos {
+        Some(c) => Json(c.json()).into_response(),
+        None => json_error(StatusCode::NOT_FOUND, "chaos mode is off (--chaos SEED)"),
+    }
 }
 
 /// Is `addr` a loopback address (127.0.0.0/8 or ::1)?

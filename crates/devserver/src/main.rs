@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use wasm_sse_devserver::{is_loopback, origin_of, serve, Config, ReplayFile, DEFAULT_ORIGINS};
+use wasm_sse_devserver::{
+    is_loopback, origin_of, serve, Chaos, Config, ReplayFile, DEFAULT_ORIGINS,
+};
 
 /// Server-Sent Events dev server for wasm-sse: demo topic, replay after Last-Event-ID,
 /// long-poll twin, publish API, fault injection, replay files, static files.
@@ -85,6 +87,51 @@ struct Args {
     /// After SIGINT/SIGTERM, how long to wait for connections to close, in milliseconds.
     #[arg(long, default_value_t = 5000, value_name = "MS")]
     shutdown_grace_ms: u64,
+    /// Persist every topic's events in DIR (one `text/event-stream` file per topic, appended
+    /// on publish) and reload them when the server starts again: ids stay monotonic and
+    /// replay after Last-Event-ID works across restarts. The directory is created if missing.
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+    /// Chaos mode with this seed: every event request (stream and long-poll) of a chaos topic
+    /// gets a random, seeded fault plan: a 500/503 answer, a dropped connection after a
+    /// random number of bytes (mid-event too) or a random time, a stall, trickled bytes.
+    /// Counters at GET /chaos. Tuned by the --chaos-* flags.
+    #[arg(long, value_name = "SEED")]
+    chaos: Option<u64>,
+    /// Chaos: only topics whose name starts with PREFIX get faults (default: every topic).
+    #[arg(
+        long,
+        default_value = "",
+        value_name = "PREFIX",
+        hide_default_value = true
+    )]
+    chaos_topics: String,
+    /// Chaos: percent of requests answered 500 or 503 (a 503 carries Retry-After 0 or 1
+    /// half of the time).
+    #[arg(long, default_value_t = 10, value_name = "PCT", value_parser = clap::value_parser!(u8).range(0..=100))]
+    chaos_status_pct: u8,
+    /// Chaos: percent of the other requests whose connection is dropped after a random
+    /// number of body bytes (1..=--chaos-max-bytes), usually mid-event. Half of the drops
+    /// close the connection without the body's end, half end the body cleanly.
+    #[arg(long, default_value_t = 80, value_name = "PCT", value_parser = clap::value_parser!(u8).range(0..=100))]
+    chaos_drop_pct: u8,
+    /// Chaos: the largest byte position of a drop (and of a stall).
+    #[arg(long, default_value_t = 1024, value_name = "BYTES", value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    chaos_max_bytes: u64,
+    /// Chaos: every response that is not an injected status is dropped after a random time
+    /// of 1..=MS milliseconds at the latest (0: no time limit).
+    #[arg(long, default_value_t = 2000, value_name = "MS", value_parser = clap::value_parser!(u64).range(0..=600_000))]
+    chaos_max_ms: u64,
+    /// Chaos: percent of requests that stall (send nothing) at a random byte position.
+    #[arg(long, default_value_t = 10, value_name = "PCT", value_parser = clap::value_parser!(u8).range(0..=100))]
+    chaos_stall_pct: u8,
+    /// Chaos: the longest stall, in milliseconds.
+    #[arg(long, default_value_t = 1000, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    chaos_stall_ms: u64,
+    /// Chaos: percent of requests whose body trickles out in pieces of 1 to 16 bytes, 0 to 2
+    /// ms apart.
+    #[arg(long, default_value_t = 10, value_name = "PCT", value_parser = clap::value_parser!(u8).range(0..=100))]
+    chaos_trickle_pct: u8,
     /// Runtime worker threads (default: one per CPU core).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -142,6 +189,21 @@ async fn run(args: Args) -> Result<(), String> {
             args.addr
         ));
     }
+    if let Some(dir) = &args.state_dir {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create --state-dir {}: {e}", dir.display()))?;
+    }
+    let chaos = args.chaos.map(|seed| Chaos {
+        topic_prefix: args.chaos_topics.clone(),
+        status_pct: args.chaos_status_pct,
+        drop_pct: args.chaos_drop_pct,
+        max_bytes: usize::try_from(args.chaos_max_bytes).unwrap_or(usize::MAX),
+        max_ms: args.chaos_max_ms,
+        stall_pct: args.chaos_stall_pct,
+        stall_ms: args.chaos_stall_ms,
+        trickle_pct: args.chaos_trickle_pct,
+        ..Chaos::new(seed)
+    });
     let mut replays = Vec::new();
     for spec in &args.replays {
         replays.push(ReplayFile::load(spec)?);
@@ -183,6 +245,8 @@ async fn run(args: Args) -> Result<(), String> {
         cors_origins,
         replays,
         shutdown_grace: Duration::from_millis(args.shutdown_grace_ms),
+        chaos,
+        state_dir: args.state_dir,
         ..Config::default()
     };
     {

@@ -137,6 +137,10 @@ pub(crate) async fn publish(
             &format!("`id` must be greater than the topic's latest id {latest}"),
         ),
         Err(PublishError::Closed) => crate::events::busy("shutting down"),
+        Err(PublishError::Storage(e)) => {
+            tracing::error!(%e, "state file");
+            json_error(StatusCode::INTERNAL_SERVER_ERROR, &e)
+        }
         Err(PublishError::TooManyTopics) => {
             json_error(StatusCode::SERVICE_UNAVAILABLE, "too many topics")
         }
