@@ -439,8 +439,8 @@ pub(crate) async fn run(args: SoakArgs) -> Result<(), String> {
     eprintln!(
         "[soak] {connected}/{} clients connected in {:.1} s ({churners} churning, {} slow)",
         args.clients,
-        args.slow.min(args.clients),
-        t0.elapsed().as_secs_f64()
+        t0.elapsed().as_secs_f64(),
+        args.slow.min(args.clients)
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
 
