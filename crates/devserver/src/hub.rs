@@ -76,6 +76,9 @@ pub(crate) struct Subscription {
 pub(crate) enum PublishError {
     /// The requested id is not greater than the topic's newest id.
     IdNotIncreasing { latest: u64 },
+    /// The id would be `u64::MAX`: ids end at `u64::MAX - 1`, so that the next id always
+    /// exists and stays greater (explicit `u64::MAX`, or the topic used up every id).
+    IdOutOfRange,
     /// Too many topics exist already.
     TooManyTopics,
     /// The server is shutting down.
@@ -203,6 +206,9 @@ impl Hub {
             Some(id) => id,
             None => st.next_id,
         };
+        if id == u64::MAX {
+            return Err(PublishError::IdOutOfRange);
+        }
         let ev = Event {
             id,
             frame: wire::encode_event(Some(&id.to_string()), event, data),
@@ -213,7 +219,7 @@ impl Hub {
             file.write_all(&ev.frame)
                 .map_err(|e| PublishError::Storage(format!("cannot append: {e}")))?;
         }
-        st.next_id = id.saturating_add(1);
+        st.next_id = id + 1;
         if st.ring.len() >= self.retain {
             if let Some(old) = st.ring.pop_front() {
                 st.evicted = old.id;
@@ -394,6 +400,19 @@ mod tests {
         ));
         assert_eq!(hub.publish("t", None, "x", Some(10)).unwrap(), 10);
         assert_eq!(hub.publish("t", None, "x", None).unwrap(), 11);
+        // The last id is u64::MAX - 1; after it nothing can be assigned, never a repeat.
+        assert!(matches!(
+            hub.publish("u", None, "x", Some(u64::MAX)),
+            Err(PublishError::IdOutOfRange)
+        ));
+        assert_eq!(
+            hub.publish("u", None, "x", Some(u64::MAX - 1)).unwrap(),
+            u64::MAX - 1
+        );
+        assert!(matches!(
+            hub.publish("u", None, "x", None),
+            Err(PublishError::IdOutOfRange)
+        ));
         // Ids skipped by an explicit id were never published: no reset.
         let s = hub.subscribe("t", &Cursor::After(7)).unwrap();
         assert!(s.reset.is_none());

@@ -136,6 +136,10 @@ pub(crate) async fn publish(
             StatusCode::CONFLICT,
             &format!("`id` must be greater than the topic's latest id {latest}"),
         ),
+        Err(PublishError::IdOutOfRange) => json_error(
+            StatusCode::CONFLICT,
+            &format!("ids end at {}: no greater id is left", u64::MAX - 1),
+        ),
         Err(PublishError::Closed) => crate::events::busy("shutting down"),
         Err(PublishError::Storage(e)) => {
             tracing::error!(%e, "state file");

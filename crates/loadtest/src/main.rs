@@ -11,6 +11,8 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stdout)]
 
+mod soak;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -19,7 +21,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
@@ -38,8 +40,28 @@ enum Target {
 
 /// Load tool for sse-devserver: N concurrent SSE connections on 127.0.0.1, publish at rate R,
 /// report held connections, delivered events/s, fan-out latency p50/p99 and RSS/connection.
+///
+/// `sse-load soak` instead holds clients for a bounded time under steady publishing and
+/// checks that the server's memory stays flat and that every client got every event.
 #[derive(Parser, Debug)]
-#[command(name = "sse-load", version)]
+#[command(name = "sse-load", version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    mode: Option<Mode>,
+    #[command(flatten)]
+    bench: Args,
+}
+
+/// What to run.
+#[derive(Subcommand, Debug)]
+enum Mode {
+    /// Soak: clients held under steady publishing; memory must stay flat and every client's
+    /// sequence complete (exit status 1 otherwise).
+    Soak(soak::SoakArgs),
+}
+
+/// The benchmark's flags (the default mode).
+#[derive(clap::Args, Debug)]
 struct Args {
     /// Concurrent SSE connections.
     #[arg(short = 'n', long, default_value_t = 10_000)]
@@ -144,6 +166,21 @@ fn fd_limit() -> Option<u64> {
     line.split_whitespace().nth(3)?.parse().ok()
 }
 
+/// `Err` with the `ulimit -n` to use when this process (and the server it starts, which
+/// inherits the limit) cannot open `connections` sockets plus some headroom.
+fn check_fd_limit(connections: usize) -> Result<(), String> {
+    if let Some(limit) = fd_limit() {
+        let need = connections as u64 + 64;
+        if limit < need {
+            return Err(format!(
+                "open-file limit {limit} is below {need}: raise it first (ulimit -n {})",
+                need * 2
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Decodes `Transfer-Encoding: chunked`.
 #[derive(Default)]
 struct Dechunk {
@@ -239,45 +276,94 @@ impl Lines {
     }
 }
 
-/// One SSE client: returns its fan-out latencies in microseconds.
-async fn client(addr: SocketAddr, stats: Arc<Stats>, gate: Arc<Semaphore>) -> Vec<u32> {
-    let mut lat = Vec::new();
-    let permit = gate.acquire().await;
-    let Ok(Ok(mut sock)) =
-        tokio::time::timeout(Duration::from_secs(10), TcpStream::connect(addr)).await
-    else {
-        stats.failed.fetch_add(1, Ordering::Relaxed);
-        return lat;
+/// An open event stream: the socket after a `200` head, whether the body is chunked, and
+/// the body bytes that arrived with the head.
+struct OpenStream {
+    sock: TcpStream,
+    chunked: bool,
+    rest: Vec<u8>,
+}
+
+/// Why [`open_stream`] failed.
+#[derive(Debug)]
+enum OpenError {
+    /// No connection, a write or read error, or a timeout.
+    Io(String),
+    /// The server answered with this status instead of `200`.
+    Status(u16),
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::Io(e) => f.write_str(e),
+            OpenError::Status(s) => write!(f, "answered {s}"),
+        }
+    }
+}
+
+/// Connects to `addr`, sends `request` (a complete HTTP/1.1 request) and reads the response
+/// head, each step bounded by `limit`.
+async fn open_stream(
+    addr: SocketAddr,
+    request: &str,
+    limit: Duration,
+) -> Result<OpenStream, OpenError> {
+    let mut sock = match tokio::time::timeout(limit, TcpStream::connect(addr)).await {
+        Ok(Ok(sock)) => sock,
+        Ok(Err(e)) => return Err(OpenError::Io(format!("connect: {e}"))),
+        Err(_) => return Err(OpenError::Io("connect timed out".into())),
     };
     let _ = sock.set_nodelay(true);
-    let req =
-        "GET /events?topic=load HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n";
-    if sock.write_all(req.as_bytes()).await.is_err() {
-        stats.failed.fetch_add(1, Ordering::Relaxed);
-        return lat;
-    }
+    sock.write_all(request.as_bytes())
+        .await
+        .map_err(|e| OpenError::Io(format!("write: {e}")))?;
     let mut buf = vec![0u8; 2048];
     let mut head = Vec::new();
     let body_start = loop {
-        let n = match tokio::time::timeout(Duration::from_secs(10), sock.read(&mut buf)).await {
+        let n = match tokio::time::timeout(limit, sock.read(&mut buf)).await {
             Ok(Ok(n)) if n > 0 => n,
-            _ => {
-                stats.failed.fetch_add(1, Ordering::Relaxed);
-                return lat;
-            }
+            Ok(Ok(_)) => return Err(OpenError::Io("closed before the response head".into())),
+            Ok(Err(e)) => return Err(OpenError::Io(format!("read: {e}"))),
+            Err(_) => return Err(OpenError::Io("response head timed out".into())),
         };
         head.extend_from_slice(&buf[..n]);
         if let Some(p) = head.windows(4).position(|w| w == b"\r\n\r\n") {
             break p + 4;
         }
     };
-    if !head.starts_with(b"HTTP/1.1 200") && !head.starts_with(b"HTTP/1.0 200") {
+    let text = String::from_utf8_lossy(&head[..body_start]).to_ascii_lowercase();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse::<u16>().ok())
+        .unwrap_or(0);
+    if status != 200 {
+        return Err(OpenError::Status(status));
+    }
+    Ok(OpenStream {
+        sock,
+        chunked: text.contains("transfer-encoding: chunked"),
+        rest: head.split_off(body_start),
+    })
+}
+
+/// One SSE client: returns its fan-out latencies in microseconds.
+async fn client(addr: SocketAddr, stats: Arc<Stats>, gate: Arc<Semaphore>) -> Vec<u32> {
+    let mut lat = Vec::new();
+    let permit = gate.acquire().await;
+    let req =
+        "GET /events?topic=load HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n";
+    let Ok(OpenStream {
+        mut sock,
+        chunked,
+        rest,
+    }) = open_stream(addr, req, Duration::from_secs(10)).await
+    else {
         stats.failed.fetch_add(1, Ordering::Relaxed);
         return lat;
-    }
-    let chunked = String::from_utf8_lossy(&head[..body_start])
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked");
+    };
+    let mut buf = vec![0u8; 2048];
     drop(permit);
     stats.connected.fetch_add(1, Ordering::Relaxed);
     stats.open.fetch_add(1, Ordering::Relaxed);
@@ -295,8 +381,8 @@ async fn client(addr: SocketAddr, stats: Arc<Stats>, gate: Arc<Semaphore>) -> Ve
             lines.feed(bytes, &mut *on_ts);
         }
     };
-    feed(&head[body_start..], &mut on_ts);
-    drop(head);
+    feed(&rest, &mut on_ts);
+    drop(rest);
     // Runs until the server closes the stream (it is stopped at the end of the run): no
     // per-read shutdown check, which would contend across 10,000 tasks.
     while let Ok(n) = sock.read(&mut buf).await {
@@ -327,8 +413,14 @@ impl Publisher {
 
     async fn publish(&mut self, padding: &str) -> std::io::Result<()> {
         let body = format!("{{\"data\":\"{} {padding}\"}}", now_ns());
+        self.post("load", &body).await.map(drop)
+    }
+
+    /// `POST /publish?topic=TOPIC` with the JSON `body`; the response body of a `200`,
+    /// anything else is an error.
+    async fn post(&mut self, topic: &str, body: &str) -> std::io::Result<Vec<u8>> {
         let req = format!(
-            "POST /publish?topic=load HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            "POST /publish?topic={topic} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         );
         self.sock.write_all(req.as_bytes()).await?;
@@ -343,11 +435,14 @@ impl Publisher {
                     .unwrap_or(0);
                 if self.buf.len() >= p + 4 + len {
                     let ok = head.starts_with("http/1.1 200");
-                    self.buf.drain(..p + 4 + len);
+                    let answer: Vec<u8> = self.buf.drain(..p + 4 + len).skip(p + 4).collect();
                     return if ok {
-                        Ok(())
+                        Ok(answer)
                     } else {
-                        Err(std::io::Error::other(format!("publish answered: {head}")))
+                        Err(std::io::Error::other(format!(
+                            "publish answered: {head} {}",
+                            String::from_utf8_lossy(&answer)
+                        )))
                     };
                 }
             }
@@ -580,15 +675,7 @@ async fn run(args: Args) -> Result<(), String> {
     if args.duration > 120 || args.idle > 60 {
         return Err("keep runs bounded: --duration at most 120, --idle at most 60".into());
     }
-    if let Some(limit) = fd_limit() {
-        let need = args.connections as u64 + 64;
-        if limit < need {
-            return Err(format!(
-                "open-file limit {limit} is below {need}: raise it first (ulimit -n {})",
-                need * 2
-            ));
-        }
-    }
+    check_fd_limit(args.connections)?;
     let mut rows = Vec::new();
     if matches!(args.target, Target::Devserver | Target::Both) {
         let bin = args.devserver_bin.clone().unwrap_or_else(default_devserver);
@@ -643,7 +730,7 @@ async fn run(args: Args) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    let args = Args::parse();
+    let cli = Cli::parse();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -654,7 +741,11 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(run(args)) {
+    let result = match cli.mode {
+        Some(Mode::Soak(args)) => rt.block_on(soak::run(args)),
+        None => rt.block_on(run(cli.bench)),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("sse-load: {e}");
