@@ -24,6 +24,9 @@ cargo clippy -p wasm-sse-hooks -p wasm-sse-leptos -p wasm-sse-yew -p leptos-app 
 step "native tests"
 cargo test
 
+step "dev-server soak (CI size: 100 clients, 10 s, 20 events/s, 10% churn; full run: scripts/soak.sh)"
+bash scripts/soak.sh --ci
+
 step "npm package"
 bash scripts/build.sh
 
@@ -49,3 +52,6 @@ node scripts/size.mjs
 
 step "node tests"
 SSE_DEVSERVER_URL=$DEVSERVER_URL node --test tests/node/
+
+step "chaos: 1,000 events per client through 50+ forced disconnects and a server restart (headless Chromium and Node; long run: node scripts/chaos.mjs)"
+node scripts/chaos.mjs --events 1000 --restarts 1

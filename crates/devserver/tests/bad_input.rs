@@ -53,12 +53,18 @@ impl Witness {
             "{case}: the witness stream lost or gained events"
         );
         self.next += 1;
-        let health = s.get("/healthz", &[]).await;
-        assert_eq!(
-            health.json()["connections"],
-            1 + self.others,
-            "{case}: a connection slot leaked"
-        );
+        // A closed client's slot is freed when the server notices the close, a moment
+        // later: wait for it (bounded) rather than racing it.
+        let want = serde_json::json!(1 + self.others);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let connections = s.get("/healthz", &[]).await.json()["connections"].clone();
+            if connections == want || Instant::now() >= deadline {
+                assert_eq!(connections, want, "{case}: a connection slot leaked");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 }
 
