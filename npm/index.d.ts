@@ -164,7 +164,7 @@ export interface ReconnectOptions {
 
 /** Options of `new SseClient(url, options)`; every one is optional. */
 export interface SseClientOptions {
-  /** Default `'auto'`: `EventSource` where it exists and suffices, else fetch, else long polling. */
+  /** Default `'auto'`: fetch streaming for same-origin URLs, in Node and with headers/method/body; `EventSource` for cross-origin URLs in browsers; else long polling. */
   transport?: 'auto' | Transport;
   /**
    * Request headers (fetch-based transports only), or a function returning them (or a

@@ -4,7 +4,21 @@
 use std::time::Duration;
 
 use js_sys::{global, Reflect};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The WHATWG `URL` class, for resolving and comparing origins.
+    #[wasm_bindgen(js_name = URL)]
+    type JsUrl;
+
+    #[wasm_bindgen(constructor, js_class = "URL", catch)]
+    fn new(url: &str, base: &str) -> Result<JsUrl, JsValue>;
+
+    #[wasm_bindgen(method, getter)]
+    fn origin(this: &JsUrl) -> String;
+}
 
 /// Whether the global object has a property `name`.
 fn has_global(name: &str) -> bool {
@@ -25,6 +39,23 @@ pub(crate) fn has_fetch_streams() -> bool {
         .and_then(|response| Reflect::get(&response, &JsValue::from_str("prototype")))
         .and_then(|prototype| Reflect::has(&prototype, &JsValue::from_str("body")))
         .unwrap_or(false)
+}
+
+/// Whether `url`, resolved against the page's (or worker's) location, has the same origin
+/// as that location. False where there is no location (Node) or the URL does not parse.
+pub(crate) fn is_same_origin(url: &str) -> bool {
+    let Ok(location) = Reflect::get(&global(), &JsValue::from_str("location")) else {
+        return false;
+    };
+    let field = |name: &str| {
+        Reflect::get(&location, &JsValue::from_str(name))
+            .ok()
+            .and_then(|v| v.as_string())
+    };
+    let (Some(href), Some(origin)) = (field("href"), field("origin")) else {
+        return false;
+    };
+    JsUrl::new(url, &href).is_ok_and(|resolved| resolved.origin() == origin)
 }
 
 /// Milliseconds since the epoch as a `Duration`: the clock the reconnection policy runs on.

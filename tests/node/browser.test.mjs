@@ -92,7 +92,8 @@ test('the installed package in a browser page (plain ESM from a static server)',
   const result = await page.evaluate(() => window.runPackage());
   assert.deepEqual(errors, []);
   assert.equal(result.version, '0.1.0');
-  assert.equal(result.transport, 'eventsource');
+  // Same origin: automatic selection prefers fetch streaming (see the README's table).
+  assert.equal(result.transport, 'fetch');
   assert.equal(result.readyState, 2);
   assert.deepEqual(result.got, [[{ value: 1 }, '1', result.origin], [{ value: 2 }, '2', result.origin]]);
   await page.close();
@@ -103,12 +104,13 @@ test('the installed package in a module Web Worker', { skip }, async () => {
   const result = await page.evaluate(() => window.runWorker());
   assert.deepEqual(errors, []);
   assert.equal(result.data, 'from worker');
-  // Chromium's workers have EventSource, and the client uses it there.
-  assert.equal(result.transport, result.hasEventSource ? 'eventsource' : 'fetch');
+  // Same origin in a worker too: fetch streaming, EventSource or not.
+  assert.equal(result.transport, 'fetch');
   console.log(`# worker transport chosen automatically: ${result.transport}`);
-  // And fetch streaming inside a worker, as browsers without EventSource in workers use.
-  const viaFetch = await page.evaluate(() => window.runWorker('fetch'));
-  assert.deepEqual(viaFetch, { data: 'from worker', transport: 'fetch', hasEventSource: result.hasEventSource });
+  // And a forced transport inside a worker: the worker's own EventSource where it has one.
+  const forced = result.hasEventSource ? 'eventsource' : 'long-poll';
+  const viaForced = await page.evaluate((t) => window.runWorker(t), forced);
+  assert.deepEqual(viaForced, { data: 'from worker', transport: forced, hasEventSource: result.hasEventSource });
   await page.close();
 });
 
