@@ -107,6 +107,7 @@ async function fetchBytesOnly(url) {
 
 const contenders = {
   'EventSource + JS handler (raw)': (url) => rawEventSource(url),
+  'wasm-sse, automatic transport, Rust handler': (url) => small.benchRustHandler(url, 'auto', count),
   'wasm-sse over EventSource, Rust handler': (url) => small.benchRustHandler(url, 'eventsource', count),
   'wasm-sse over EventSource, Rust handler, opt-level 3': (url) => fast.benchRustHandler(url, 'eventsource', count),
   'wasm-sse over EventSource, Rust stream': (url) => small.benchRustStream(url, 'eventsource', count),

@@ -95,6 +95,8 @@ try {
   const raw = 'EventSource + JS handler (raw)';
   for (const build of ['', ', opt-level 3']) {
     console.log(`\nwasm-sse built with ${build ? 'opt-level 3 (wasm-speed)' : 'opt-level "z" (wasm-release, the npm package)'}:`);
+    if (!build) console.log(`  automatic transport (same origin: fetch) / raw EventSource: ${ratio(
+      'wasm-sse, automatic transport, Rust handler', raw)}x (goal 0.9x)`);
     console.log(`  over EventSource / raw EventSource: ${ratio(
       `wasm-sse over EventSource, Rust handler${build}`, raw)}x (goal 0.9x)`);
     console.log(`  over fetch / fetch + eventsource-parser: ${ratio(

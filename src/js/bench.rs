@@ -20,13 +20,18 @@ struct Tick {
 
 fn client(url: String, transport: &str) -> Result<Client, JsValue> {
     let kind = match transport {
-        "eventsource" => TransportKind::EventSource,
-        "fetch" => TransportKind::Fetch,
-        "long-poll" => TransportKind::LongPoll,
+        "auto" => None,
+        "eventsource" => Some(TransportKind::EventSource),
+        "fetch" => Some(TransportKind::Fetch),
+        "long-poll" => Some(TransportKind::LongPoll),
         other => return Err(JsValue::from_str(&format!("unknown transport {other:?}"))),
     };
-    Client::builder(url)
-        .transport(kind)
+    let builder = Client::builder(url);
+    let builder = match kind {
+        Some(kind) => builder.transport(kind),
+        None => builder,
+    };
+    builder
         .max_event_size(usize::MAX)
         .reconnect(ReconnectPolicy::never())
         .connect_timeout(Duration::from_secs(30))
@@ -34,7 +39,7 @@ fn client(url: String, transport: &str) -> Result<Client, JsValue> {
         .map_err(|e| JsValue::from_str(&e.to_string()))
 }
 
-/// Connects to `url` over `transport` (`"eventsource"`, `"fetch"`, `"long-poll"`), decodes
+/// Connects to `url` over `transport` (`"auto"`, `"eventsource"`, `"fetch"`, `"long-poll"`), decodes
 /// `count` `tick` events into a Rust struct in a synchronous handler ([`Client::on_json`])
 /// and returns the milliseconds it took, from creating the client to handling the last
 /// event. Rejects when a payload fails to decode or the client closes early.

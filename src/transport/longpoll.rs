@@ -28,7 +28,12 @@
 //! The next poll goes out at once after a response that carried an event — before that
 //! response's events are delivered: the body is parsed first, which gives the next poll's
 //! cursor, then the next poll is sent, and the events are delivered while it travels. So
-//! the handlers' work overlaps the round trip instead of adding to it. After a response
+//! the handlers' work overlaps the round trip instead of adding to it. When the response
+//! names its last event ID in a `Long-Poll-Cursor` header (the dev server does), the next
+//! poll goes out even earlier, as soon as the headers arrive, so the body's download and
+//! parsing overlap the round trip too; if the body then ends anywhere else (cut short), that
+//! early poll is dropped and the next one is sent from where the body really ended, so
+//! nothing is skipped. After a response
 //! without any event, the next poll starts no earlier than [`MIN_EMPTY_POLL_INTERVAL`] after
 //! the previous one started, so a server that answers instantly with nothing cannot make the
 //! client spin (at most 4 polls a second; each still counts as activity, so the idle watchdog
@@ -48,6 +53,10 @@ use super::fetch::{
 use super::{with_query, Request, Sink, TransportEvent};
 use crate::reconnect::Failure;
 use crate::Error;
+
+/// The response header in which a server may name the last event ID of the body that follows
+/// (see `docs/protocol.md`), so the next poll can be sent before the body is read.
+pub(crate) const CURSOR_HEADER: &str = "long-poll-cursor";
 
 /// The shortest time from the start of one poll to the start of the next when the first
 /// one's response carried no event.
@@ -114,6 +123,17 @@ impl Polls {
         self.prepared.build(&self.url())
     }
 
+    /// A poll for what comes after `cursor`, announced by the server before its body.
+    fn request_after(&self, cursor: &str) -> Result<web_sys::Request, Error> {
+        self.prepared.set_last_event_id(Some(cursor));
+        let url = if self.param.is_empty() {
+            self.base_url.clone()
+        } else {
+            with_query(&self.base_url, &self.param, cursor)
+        };
+        self.prepared.build(&url)
+    }
+
     /// Polls until something fails (`Some`) or the sink is closed (`None`).
     async fn run(mut self, first: web_sys::Request, sink: &Sink) -> Option<Failure> {
         // The poll in flight: sent before the previous batch was delivered, or just now.
@@ -134,6 +154,21 @@ impl Polls {
             if let Err(failure) = check_response(&response) {
                 return Some(failure);
             }
+            // A server that names the body's last event ID in a header (`Long-Poll-Cursor`)
+            // lets the next poll go out now, while this body downloads and is parsed and
+            // delivered. It is only a guess until the body confirms it (see below).
+            let announced = response
+                .headers()
+                .get(CURSOR_HEADER)
+                .ok()
+                .flatten()
+                .filter(|cursor| !cursor.is_empty());
+            if let Some(cursor) = &announced {
+                match self.request_after(cursor) {
+                    Ok(request) => in_flight = Some(start_fetch(&request)),
+                    Err(_) => return Some(Failure::Network),
+                }
+            }
             let body = read_body(&response).await;
             if sink.is_closed() {
                 return None;
@@ -153,7 +188,13 @@ impl Polls {
             let staging = Sink::from(staging_tx);
             let (_, events) = take_body(&mut self.parser, &mut self.cursor, &body, &staging);
             drop(staging);
-            if events > 0 {
+            // The early poll stands only if the body ended exactly where the server said:
+            // after a body cut short it would skip events, so it is dropped and the poll
+            // sent again from the real cursor.
+            if announced.is_some() && announced != self.cursor {
+                in_flight = None;
+            }
+            if events > 0 && in_flight.is_none() {
                 match self.next_request() {
                     Ok(request) => in_flight = Some(start_fetch(&request)),
                     Err(_) => return Some(Failure::Network),

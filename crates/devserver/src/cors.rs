@@ -102,7 +102,9 @@ pub(crate) async fn layer(State(cors): State<Arc<Cors>>, req: Request, next: Nex
         allow_headers(h, origin);
         h.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("Retry-After, Location, WWW-Authenticate, X-Accel-Buffering"),
+            HeaderValue::from_static(
+                "Retry-After, Location, WWW-Authenticate, X-Accel-Buffering, Long-Poll-Cursor",
+            ),
         );
     }
     resp

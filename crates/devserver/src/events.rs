@@ -141,6 +141,7 @@ fn long_poll_answer(
     faults: &Faults,
     chaos: ChaosPlan,
 ) -> Response {
+    let cursor = last_event_id(&body);
     let body = if json { wire::json_batch(&body) } else { body };
     let body = match chaos {
         Some((plan, stats))
@@ -157,6 +158,11 @@ fn long_poll_answer(
     };
     let mut resp = body.into_response();
     stream_headers(&mut resp, faults);
+    // The body's last event ID, ahead of the body: a client may send its next poll as soon
+    // as the headers arrive (docs/protocol.md, "Long-Poll-Cursor").
+    if let Some(value) = cursor.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        resp.headers_mut().insert(LONG_POLL_CURSOR, value);
+    }
     if json && faults.content_type.is_none() {
         resp.headers_mut().insert(
             header::CONTENT_TYPE,
@@ -164,6 +170,18 @@ fn long_poll_answer(
         );
     }
     resp
+}
+
+/// The long-poll answer header naming the last event ID of its body.
+const LONG_POLL_CURSOR: &str = "long-poll-cursor";
+
+/// The last event ID a spec parser holds after reading `body` whole, when the body sets a
+/// non-empty one.
+fn last_event_id(body: &[u8]) -> Option<String> {
+    let mut parser = wasm_sse_codec::Parser::with_max_event_size(usize::MAX);
+    // Unbounded events cannot fail; a body with no `id:` field leaves the ID empty.
+    parser.feed(body, |_| {}).ok()?;
+    Some(parser.last_event_id().to_owned()).filter(|id| !id.is_empty())
 }
 
 /// `GET` or `POST /events?topic=T[&transport=long-poll][&lastEventId=N][&fault params]`.

@@ -151,6 +151,8 @@ async fn long_poll_json_format() {
         )
         .await;
     assert_eq!(r.header("content-type"), Some("application/json"));
+    // The body's last event ID comes ahead of the body, for a pipelining client.
+    assert_eq!(r.header("long-poll-cursor"), Some("4"));
     assert_eq!(
         r.json(),
         serde_json::json!([
@@ -167,6 +169,8 @@ async fn long_poll_json_format() {
         )
         .await;
     assert_eq!(r.json(), serde_json::json!([]));
+    // ... and names no cursor: there is no event to resume after.
+    assert_eq!(r.header("long-poll-cursor"), None);
     let r = s.get("/events?topic=f&format=xml", &[]).await;
     assert_eq!(r.status, 400);
 }
@@ -187,6 +191,7 @@ async fn long_poll_on_a_replay_route() {
     let t0 = Instant::now();
     let r = s.get("/rec?transport=long-poll", &[]).await;
     assert_eq!(ids(&r.events()), [1, 2]);
+    assert_eq!(r.header("long-poll-cursor"), Some("2"));
     let r = s
         .get("/rec?transport=long-poll", &[("last-event-id", "2")])
         .await;
