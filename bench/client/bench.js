@@ -14,7 +14,7 @@ const stream = params.get('stream') ?? '/bench/stream';
 const out = document.getElementById('out');
 
 // The baseline: the browser's EventSource with a JS handler decoding each payload.
-function rawEventSource(url) {
+function rawEventSource(url, readId = false) {
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const source = new EventSource(url);
@@ -22,7 +22,8 @@ function rawEventSource(url) {
     let checksum = 0;
     source.addEventListener('tick', (event) => {
       const tick = JSON.parse(event.data);
-      checksum += tick.n + tick.price;
+      // A client that resumes must track each event's ID: reading it has a cost of its own.
+      checksum += tick.n + tick.price + (readId ? event.lastEventId.length : 0);
       seen += tick.symbol ? 1 : 0;
       if (seen === count) {
         source.close();
@@ -107,6 +108,7 @@ async function fetchBytesOnly(url) {
 
 const contenders = {
   'EventSource + JS handler (raw)': (url) => rawEventSource(url),
+  'EventSource + JS handler reading lastEventId': (url) => rawEventSource(url, true),
   'wasm-sse, automatic transport, Rust handler': (url) => small.benchRustHandler(url, 'auto', count),
   'wasm-sse over EventSource, Rust handler': (url) => small.benchRustHandler(url, 'eventsource', count),
   'wasm-sse over EventSource, Rust handler, opt-level 3': (url) => fast.benchRustHandler(url, 'eventsource', count),

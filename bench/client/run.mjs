@@ -93,12 +93,14 @@ try {
   }
   const ratio = (a, b) => (rates[a] / rates[b]).toFixed(2);
   const raw = 'EventSource + JS handler (raw)';
+  const rawId = 'EventSource + JS handler reading lastEventId';
   for (const build of ['', ', opt-level 3']) {
     console.log(`\nwasm-sse built with ${build ? 'opt-level 3 (wasm-speed)' : 'opt-level "z" (wasm-release, the npm package)'}:`);
     if (!build) console.log(`  automatic transport (same origin: fetch) / raw EventSource: ${ratio(
       'wasm-sse, automatic transport, Rust handler', raw)}x (goal 0.9x)`);
     console.log(`  over EventSource / raw EventSource: ${ratio(
-      `wasm-sse over EventSource, Rust handler${build}`, raw)}x (goal 0.9x)`);
+      `wasm-sse over EventSource, Rust handler${build}`, raw)}x (goal 0.9x); / raw EventSource reading lastEventId: ${ratio(
+      `wasm-sse over EventSource, Rust handler${build}`, rawId)}x`);
     console.log(`  over fetch / fetch + eventsource-parser: ${ratio(
       `wasm-sse over fetch, Rust handler${build}`, 'fetch + eventsource-parser + JS handler')}x (goal 1.5x)`);
     console.log(`  over long-poll / JSON-batch long-poll loop: ${ratio(
