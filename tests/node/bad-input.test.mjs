@@ -162,6 +162,18 @@ test('HTTP 500: an error and a reconnection per attempt, then attempts-exhausted
   ]);
 });
 
+test('an empty Content-Type is a wrong one: one fatal content-type error, contentType ""', { skip }, async () => {
+  const client = new SseClient(`${base}/events?topic=${topic()}&contentType=`);
+  const log = record(client, ['open', 'message', 'error']);
+  const error = await next(client, 'error');
+  assert.equal(error.error.type, 'content-type');
+  assert.equal(error.error.fatal, true);
+  assert.equal(error.error.contentType, '');
+  assert.equal(client.readyState, SseClient.CLOSED);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(log, [['error', 2, 'content-type']]);
+});
+
 test('an event over maxEventSize fires event-too-large; the events after it arrive', { skip }, async () => {
   const t = topic();
   await publish(t, 'after');
