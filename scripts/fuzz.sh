@@ -27,8 +27,8 @@ if [ "$have" != "$cargo_fuzz_version" ]; then
   cargo install cargo-fuzz --version "$cargo_fuzz_version" --locked
 fi
 
-# Stable rustc accepts the -Z flags cargo-fuzz passes (and `cargo fuzz` checks for nightly
-# only through them).
+# Stable rustc accepts the nightly -Z flags cargo-fuzz passes (-Zsanitizer=address included)
+# when RUSTC_BOOTSTRAP=1 is set.
 export RUSTC_BOOTSTRAP=1
 cd crates/codec/fuzz
 targets=$(cargo fuzz list)
