@@ -1114,3 +1114,103 @@ impl FusedStream for LifecycleStream {
         self.0.is_terminated()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The option checks of [`ClientBuilder::connect`]: each bad option is refused with its
+    //! typed error before anything is opened (so these run natively).
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    /// The error `connect` refuses `builder` with (it never reaches `Client::start`).
+    fn refused(builder: ClientBuilder) -> Error {
+        match builder.connect() {
+            Err(error) => error,
+            Ok(_) => panic!("connect accepted an invalid builder"),
+        }
+    }
+
+    fn option_of(error: &Error) -> &'static str {
+        match error {
+            Error::InvalidOption { option, .. } => option,
+            other => panic!("not an invalid option: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_empty_url_is_an_invalid_url() {
+        let error = refused(Client::builder(""));
+        assert_eq!(
+            error,
+            Error::InvalidUrl {
+                url: String::new(),
+                reason: "the URL is empty".into()
+            }
+        );
+        assert_eq!(error.kind(), "invalid-url");
+        assert_eq!(error.to_string(), "invalid URL \"\": the URL is empty");
+    }
+
+    #[test]
+    fn eventsource_cannot_carry_headers_a_method_or_a_body() {
+        let es = || Client::builder("/events").transport(TransportKind::EventSource);
+        let refusals = [
+            refused(es().header("x-token", "abc")),
+            refused(es().headers_with(|| async { Ok(Vec::new()) })),
+            refused(es().method(Method::Post)),
+            refused(es().method(Method::Post).body("x")),
+        ];
+        for error in &refusals {
+            assert_eq!(option_of(error), "transport", "{error:?}");
+            assert_eq!(error.kind(), "invalid-option");
+        }
+        // The same options with fetch, or chosen automatically, pass the checks.
+        for kind in [
+            None,
+            Some(TransportKind::Fetch),
+            Some(TransportKind::LongPoll),
+        ] {
+            let builder = Client::builder("/events")
+                .transport(kind)
+                .header("x-token", "abc")
+                .method(Method::Post)
+                .body("x");
+            assert_eq!(builder.validate(), Ok(()), "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_body_needs_post() {
+        let error = refused(Client::builder("/events").body("x"));
+        assert_eq!(option_of(&error), "body");
+        assert_eq!(
+            error.to_string(),
+            "invalid option body: a GET request cannot carry a body; use Method::Post"
+        );
+    }
+
+    #[test]
+    fn header_names_must_be_http_tokens() {
+        for name in ["", "bad name", "a:b", "caf\u{e9}", "x\r\ny", "(x)"] {
+            let error = refused(Client::builder("/events").header(name, "v"));
+            assert_eq!(option_of(&error), "headers", "{name:?}");
+        }
+        // A bad name after good ones is still found.
+        let error = refused(
+            Client::builder("/events")
+                .header("ok", "1")
+                .header("no good", "2"),
+        );
+        assert!(error.to_string().contains("\"no good\""), "{error}");
+        // Every token character is accepted; values are not checked here.
+        let builder = Client::builder("/events").header("A-z0-9!#$%&'*+-.^_`|~", "any value");
+        assert_eq!(builder.validate(), Ok(()));
+    }
+
+    #[test]
+    fn the_last_event_id_parameter_cannot_be_empty() {
+        let error = refused(Client::builder("/events").last_event_id_param(""));
+        assert_eq!(option_of(&error), "last_event_id_param");
+    }
+}

@@ -1,0 +1,205 @@
+// Bad input to the JS client (the README's bad-input table): for each, the typed error the
+// user gets, and that nothing else is lost. The option checks need no server; the rest run
+// against the real dev server (SSE_DEVSERVER_URL) and its fault parameters.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { SseClient, SseError } from 'wasm-sse';
+
+const base = process.env.SSE_DEVSERVER_URL;
+const skip = base ? false : 'SSE_DEVSERVER_URL is not set';
+let topics = 0;
+const topic = () => `bad-${process.pid}-${Date.now()}-${topics++}`;
+// Nothing listens on port 9 (discard): a client here never opens.
+const nowhere = 'http://127.0.0.1:9/events';
+
+async function publish(t, data, event) {
+  const response = await fetch(`${base}/publish?topic=${t}`, {
+    method: 'POST',
+    body: JSON.stringify(event ? { event, data } : { data }),
+  });
+  assert.equal(response.status, 200, await response.text());
+}
+
+/** The next `type` event of `target` satisfying `pred`. */
+function next(target, type, pred = () => true, ms = 10_000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${type}`)), ms);
+    target.addEventListener(type, function listener(event) {
+      if (!pred(event)) return;
+      clearTimeout(timer);
+      target.removeEventListener(type, listener);
+      resolve(event);
+    });
+  });
+}
+
+/** Records every event of `types` as [type, readyState, data or error type]. */
+function record(client, types) {
+  const log = [];
+  for (const type of types) {
+    client.addEventListener(type, (e) => log.push([type, client.readyState, e.data ?? e.error?.type]));
+  }
+  return log;
+}
+
+function thrown(fn) {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return assert.fail('did not throw');
+}
+
+test('each bad option throws an invalid-option SseError naming the option', () => {
+  const cases = [
+    // Checked by the JS layer (npm/client.js).
+    ['options', 'nope'],
+    ['method', { method: 'PUT' }],
+    ['body', { body: 42 }],
+    ['headers', { headers: 42 }],
+    ['reconnect', { reconnect: 'often' }],
+    ['reconnect.initialDelayMs', { reconnect: { initialDelayMs: -1 } }],
+    ['reconnect.maxDelayMs', { reconnect: { maxDelayMs: Number.NaN } }],
+    ['reconnect.multiplier', { reconnect: { multiplier: -2 } }],
+    ['reconnect.maxRetries', { reconnect: { maxRetries: '3' } }],
+    ['reconnect.maxElapsedMs', { reconnect: { maxElapsedMs: -0.5 } }],
+    ['reconnect.resetAfterMs', { reconnect: { resetAfterMs: null } }],
+    ['idleTimeoutMs', { idleTimeoutMs: -5 }],
+    ['connectTimeoutMs', { connectTimeoutMs: 'soon' }],
+    ['stallDowngradeMs', { stallDowngradeMs: Number.NaN }],
+    ['maxEventSize', { maxEventSize: -1 }],
+    // Checked by the wasm side (ClientBuilder::connect), with Rust's option names.
+    ['body', { method: 'GET', body: 'x' }],
+    ['last_event_id_param', { lastEventIdParam: '' }],
+    ['transport', { transport: 'eventsource', method: 'POST' }],
+  ];
+  for (const [option, options] of cases) {
+    const e = thrown(() => new SseClient(nowhere, options));
+    const what = JSON.stringify(options) ?? String(options);
+    assert.ok(e instanceof SseError, `${what}: ${e}`);
+    assert.equal(e.type, 'invalid-option', what);
+    assert.equal(e.option, option, what);
+    assert.equal(e.fatal, true, what);
+  }
+});
+
+test('edge values that are not errors: zero delays, a multiplier below 1, timeouts off', () => {
+  for (const options of [
+    { reconnect: { initialDelayMs: 0, maxDelayMs: 0, resetAfterMs: 0 } },
+    { reconnect: { multiplier: 0.5 } }, // clamped to 1: a constant delay
+    { reconnect: { multiplier: 0 } },
+    { idleTimeoutMs: 0, connectTimeoutMs: 0, stallDowngradeMs: 0 }, // 0 turns them off
+    { idleTimeoutMs: null, connectTimeoutMs: null, stallDowngradeMs: null },
+    { maxEventSize: 0 },
+    { lastEventId: '' },
+    { eventTypes: [] },
+  ]) {
+    const client = new SseClient(nowhere, options);
+    assert.equal(client.readyState, SseClient.CONNECTING, JSON.stringify(options));
+    client.close();
+  }
+});
+
+test('a headers function that throws closes the client with one header-provider error', async () => {
+  const client = new SseClient(nowhere, {
+    headers: () => {
+      throw new Error('no token');
+    },
+  });
+  const log = record(client, ['open', 'error']);
+  const error = await next(client, 'error');
+  assert.ok(error.error instanceof SseError);
+  assert.equal(error.error.type, 'header-provider');
+  assert.equal(error.error.fatal, true);
+  assert.match(error.error.message, /no token/);
+  assert.equal(client.readyState, SseClient.CLOSED);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(log, [['error', 2, 'header-provider']]);
+});
+
+test('a headers function returning a bad header name closes the client with invalid-option', async () => {
+  const client = new SseClient(nowhere, { headers: async () => ({ 'bad name': 'x' }) });
+  const error = await next(client, 'error');
+  assert.equal(error.error.type, 'invalid-option');
+  assert.equal(error.error.fatal, true);
+  assert.equal(client.readyState, SseClient.CLOSED);
+});
+
+test('a redirect loop is a network failure: retried, then attempts-exhausted; nothing delivered', { skip }, async () => {
+  const client = new SseClient(`${base}/events?topic=${topic()}&status=307&redirectLoop=1`, {
+    reconnect: { initialDelayMs: 10, maxRetries: 1, jitter: false },
+  });
+  const log = record(client, ['open', 'message', 'error', 'reconnecting']);
+  const final = await next(client, 'error', (e) => e.error.fatal);
+  assert.equal(final.error.type, 'attempts-exhausted');
+  assert.equal(final.error.attempts, 1);
+  assert.equal(final.error.last, 'network');
+  assert.equal(client.readyState, SseClient.CLOSED);
+  assert.deepEqual(log, [
+    ['error', 0, 'network'],
+    ['reconnecting', 0, 'network'],
+    ['error', 2, 'attempts-exhausted'],
+  ]);
+});
+
+test('HTTP 500: an error and a reconnection per attempt, then attempts-exhausted with the status', { skip }, async () => {
+  const client = new SseClient(`${base}/events?topic=${topic()}&status=500`, {
+    reconnect: { initialDelayMs: 10, maxRetries: 2, jitter: false },
+  });
+  const log = record(client, ['open', 'error', 'reconnecting']);
+  const final = await next(client, 'error', (e) => e.error.fatal);
+  assert.equal(final.error.type, 'attempts-exhausted');
+  assert.equal(final.error.last, 'http-status');
+  assert.equal(final.error.cause.status, 500);
+  assert.deepEqual(log, [
+    ['error', 0, 'http-status'],
+    ['reconnecting', 0, 'http-status'],
+    ['error', 0, 'http-status'],
+    ['reconnecting', 0, 'http-status'],
+    ['error', 2, 'attempts-exhausted'],
+  ]);
+});
+
+test('an empty Content-Type is a wrong one: one fatal content-type error, contentType ""', { skip }, async () => {
+  const client = new SseClient(`${base}/events?topic=${topic()}&contentType=`);
+  const log = record(client, ['open', 'message', 'error']);
+  const error = await next(client, 'error');
+  assert.equal(error.error.type, 'content-type');
+  assert.equal(error.error.fatal, true);
+  assert.equal(error.error.contentType, '');
+  assert.equal(client.readyState, SseClient.CLOSED);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(log, [['error', 2, 'content-type']]);
+});
+
+test('an event over maxEventSize fires event-too-large; the events after it arrive', { skip }, async () => {
+  const t = topic();
+  await publish(t, 'after');
+  const client = new SseClient(`${base}/events?topic=${t}&hugeBytes=100000`, {
+    lastEventId: '0',
+    maxEventSize: 64 * 1024,
+  });
+  const log = record(client, ['huge', 'message', 'error']);
+  const tooLarge = next(client, 'error');
+  await next(client, 'message', (e) => e.data === 'after');
+  const { error } = await tooLarge;
+  assert.equal(error.fatal, false);
+  assert.equal(error.limit, 64 * 1024);
+  assert.equal(client.lastEventId, '1');
+  client.close();
+  // The parser reports the oversized event once it has parsed the whole chunk, and the
+  // lifecycle reaches JS asynchronously: the error may come after later events.
+  assert.deepEqual(log.sort(), [['error', 1, 'event-too-large'], ['message', 1, 'after']]);
+});
+
+test('invalid UTF-8 becomes U+FFFD in that event only; the events after it are intact', { skip }, async () => {
+  const t = topic();
+  await publish(t, 'after é');
+  const client = new SseClient(`${base}/events?topic=${t}&invalidUtf8=1`, { lastEventId: '0' });
+  const log = record(client, ['invalid-utf8', 'message', 'error']);
+  await next(client, 'message', (e) => e.data === 'after é');
+  client.close();
+  assert.deepEqual(log, [['invalid-utf8', 1, 'bad \uFFFD\uFFFD \uFFFD end'], ['message', 1, 'after é']]);
+});
