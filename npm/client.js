@@ -60,7 +60,10 @@ function closeError([, type, status, detail, count, last]) {
     return new SseError(type, `gave up after ${what}; last failure: ${cause.message}`, details);
   }
   if (type in FAILURES) return failureError(type, status, detail, true);
-  return new SseError(type, detail || type, { fatal: true });
+  // An error closing the client (`invalid-option` carries the option's name 5th).
+  const details = { fatal: true };
+  if (type === 'invalid-option' && count !== undefined) details.option = count;
+  return new SseError(type, detail || type, details);
 }
 
 function invalid(option, reason) {

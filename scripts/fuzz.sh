@@ -24,7 +24,9 @@ log() { printf '[fuzz] %s\n' "$*"; }
 have=$(cargo fuzz --version 2>/dev/null | awk '{print $2}' || true)
 if [ "$have" != "$cargo_fuzz_version" ]; then
   log "installing cargo-fuzz $cargo_fuzz_version (found: ${have:-none})"
-  cargo install cargo-fuzz --version "$cargo_fuzz_version" --locked
+  # --locked first (reproducible); the registry mirror can lag a locked dependency, so retry unlocked.
+  cargo install cargo-fuzz --version "$cargo_fuzz_version" --locked \
+    || cargo install cargo-fuzz --version "$cargo_fuzz_version"
 fi
 
 # Stable rustc accepts the nightly -Z flags cargo-fuzz passes (-Zsanitizer=address included)

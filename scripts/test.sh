@@ -24,6 +24,12 @@ cargo clippy -p wasm-sse-hooks -p wasm-sse-leptos -p wasm-sse-yew -p leptos-app 
 step "native tests"
 cargo test
 
+step "fuzz the codec (20 s per target; the documented run: bash scripts/fuzz.sh 300)"
+bash scripts/fuzz.sh 20
+# The fuzz crate is its own workspace: format and lint it separately.
+cargo fmt --manifest-path crates/codec/fuzz/Cargo.toml -- --check
+cargo clippy --manifest-path crates/codec/fuzz/Cargo.toml --all-targets -- -D warnings
+
 step "dev-server soak (CI size: 100 clients, 10 s, 20 events/s, 10% churn; full run: scripts/soak.sh)"
 bash scripts/soak.sh --ci
 

@@ -287,6 +287,7 @@ fn failure(f: &Failure) -> [JsValue; 3] {
 /// * `["downgraded", from, to, reason]`: a silent stream; the next connection uses `to`
 /// * `["too-large", limit]`
 /// * `["closed"]` (requested) or `["closed", type, status, detail, count, lastType]`
+///   (`["closed", "invalid-option", undefined, detail, option]` for a bad option)
 fn encode(change: &Lifecycle) -> Array {
     let items: Vec<JsValue> = match change {
         Lifecycle::Connecting {
@@ -336,6 +337,9 @@ fn encode(change: &Lifecycle) -> Array {
                 }
                 CloseReason::Error(error) => {
                     items.extend([error.kind().into(), JsValue::UNDEFINED, detail(error)]);
+                    if let Error::InvalidOption { option, .. } = error {
+                        items.push((*option).into());
+                    }
                 }
             }
             items

@@ -123,6 +123,7 @@ test('a headers function returning a bad header name closes the client with inva
   const client = new SseClient(nowhere, { headers: async () => ({ 'bad name': 'x' }) });
   const error = await next(client, 'error');
   assert.equal(error.error.type, 'invalid-option');
+  assert.equal(error.error.option, 'headers');
   assert.equal(error.error.fatal, true);
   assert.equal(client.readyState, SseClient.CLOSED);
 });
