@@ -28,8 +28,8 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_sse_codec::{Item, ParseError, Parser};
 use web_sys::{
-    AbortController, AbortSignal, Headers, ReadableStreamDefaultReader, ReadableStreamReadResult,
-    RequestCache, RequestCredentials, RequestInit, Response,
+    AbortController, AbortSignal, Headers, ReadableStream, ReadableStreamDefaultReader,
+    ReadableStreamReadResult, RequestCache, RequestCredentials, RequestInit, Response,
 };
 
 use super::eventsource::js_message;
@@ -95,6 +95,30 @@ async fn stream(request: &web_sys::Request, max_event_size: usize, sink: &Sink) 
             .open
             .then_some(Failure::StreamEnded);
     };
+    match pump(&body, &mut parser, sink).await.0 {
+        Pumped::Ended => Some(Failure::StreamEnded),
+        Pumped::Closed => None,
+        Pumped::Failed => Some(Failure::Network),
+    }
+}
+
+/// How reading a response body as a stream ended.
+pub(crate) enum Pumped {
+    /// The body ended.
+    Ended,
+    /// The sink was closed: stop quietly.
+    Closed,
+    /// Reading failed (network error, abort, or a broken stream).
+    Failed,
+}
+
+/// Reads `body` chunk by chunk into `parser`, reporting into `sink` as it goes; returns how
+/// it ended and how many events it delivered.
+pub(crate) async fn pump(
+    body: &ReadableStream,
+    parser: &mut Parser,
+    sink: &Sink,
+) -> (Pumped, usize) {
     let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
     // Chunks are copied into this one buffer with `copy_to_uninit` rather than with
     // `Uint8Array::to_vec`: both make exactly one copy out of JS memory, but `to_vec`
@@ -102,29 +126,35 @@ async fn stream(request: &web_sys::Request, max_event_size: usize, sink: &Sink) 
     // allocation once it has grown to the largest chunk, and writing into its spare capacity
     // needs no zero-filling first.
     let mut buffer: Vec<u8> = Vec::new();
+    let mut events = 0;
     loop {
         let read = JsFuture::from(reader.read()).await;
         if sink.is_closed() {
-            return None;
+            return (Pumped::Closed, events);
         }
         let Ok(read) = read else {
-            return Some(Failure::Network);
+            return (Pumped::Failed, events);
         };
         let read: ReadableStreamReadResult = read.unchecked_into();
         if read.get_done().unwrap_or(false) {
-            return Some(Failure::StreamEnded);
+            return (Pumped::Ended, events);
         }
         let value = read.get_value();
         let Some(chunk) = value.dyn_ref::<Uint8Array>() else {
             // A fetch body only ever yields Uint8Arrays; anything else is a broken stream.
-            return Some(Failure::Network);
+            return (Pumped::Failed, events);
         };
         let len = chunk.length() as usize;
         buffer.clear();
         buffer.reserve(len);
-        let bytes = chunk.copy_to_uninit(buffer.spare_capacity_mut().get_mut(..len)?);
-        if !feed_chunk(&mut parser, bytes, sink).open {
-            return None;
+        let Some(spare) = buffer.spare_capacity_mut().get_mut(..len) else {
+            return (Pumped::Failed, events);
+        };
+        let bytes = chunk.copy_to_uninit(spare);
+        let fed = feed_chunk(parser, bytes, sink);
+        events += fed.events;
+        if !fed.open {
+            return (Pumped::Closed, events);
         }
     }
 }

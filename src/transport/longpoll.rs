@@ -12,9 +12,11 @@
 //! answers with a comment only). Each response must be 200 and `text/event-stream`, with the
 //! same failure mapping as the fetch-streaming transport.
 //!
-//! One parser persists across polls, so the last event ID carries over; each body is parsed
-//! whole and then [`Parser::finish`]ed, so an incomplete trailing event is dropped, as at the
-//! end of any stream.
+//! One parser persists across polls, so the last event ID carries over; each body is read
+//! to its end and then [`Parser::finish`]ed, so an incomplete trailing event is dropped, as
+//! at the end of any stream. Where response bodies can be streamed, a body's events are
+//! delivered as they arrive (so a server that answers a poll with an ordinary, endless SSE
+//! stream still gets its events through); elsewhere the body is read whole.
 //!
 //! # Reports
 //!
@@ -25,16 +27,15 @@
 //!
 //! # Pacing
 //!
-//! The next poll goes out at once after a response that carried an event — before that
-//! response's events are delivered: the body is parsed first, which gives the next poll's
-//! cursor, then the next poll is sent, and the events are delivered while it travels. So
-//! the handlers' work overlaps the round trip instead of adding to it. When the response
-//! names its last event ID in a `Long-Poll-Cursor` header (the dev server does), the next
-//! poll goes out even earlier, as soon as the headers arrive, so the body's download and
-//! parsing overlap the round trip too; if the body then ends anywhere else (cut short), that
-//! early poll is dropped and the next one is sent from where the body really ended, so
-//! nothing is skipped. After a response
-//! without any event, the next poll starts no earlier than [`MIN_EMPTY_POLL_INTERVAL`] after
+//! When the response names its last event ID in a `Long-Poll-Cursor` header (the dev server
+//! does), the next poll goes out as soon as the headers arrive, so the body's download,
+//! parsing and delivery overlap the next round trip; if the body then ends anywhere else
+//! (cut short), that early poll is dropped and the next one is sent from where the body
+//! really ended, so nothing is skipped. Without the header, the next poll goes out when the
+//! body has been read; where bodies cannot be streamed, the whole body is parsed first,
+//! which gives the cursor, and the next poll is sent before its events are delivered. After
+//! a response without any event, the next poll starts no earlier than
+//! [`MIN_EMPTY_POLL_INTERVAL`] after
 //! the previous one started, so a server that answers instantly with nothing cannot make the
 //! client spin (at most 4 polls a second; each still counts as activity, so the idle watchdog
 //! stays quiet and the reconnection policy is not involved). A held poll lasts longer than
@@ -47,8 +48,8 @@ use wasm_sse_codec::Parser;
 use futures::channel::mpsc;
 
 use super::fetch::{
-    check_response, feed_chunk, into_response, new_abort_controller, read_body, report_end,
-    start_fetch, Prepared, Task,
+    check_response, feed_chunk, into_response, new_abort_controller, pump, read_body, report_end,
+    start_fetch, Prepared, Pumped, Task,
 };
 use super::{with_query, Request, Sink, TransportEvent};
 use crate::reconnect::Failure;
@@ -169,25 +170,46 @@ impl Polls {
                     Err(_) => return Some(Failure::Network),
                 }
             }
-            let body = read_body(&response).await;
-            if sink.is_closed() {
-                return None;
-            }
-            let Ok(body) = body else {
-                return Some(Failure::Network);
-            };
             if !opened {
                 opened = true;
                 if sink.unbounded_send(TransportEvent::Open).is_err() {
                     return None;
                 }
             }
-            // Parse the whole body into a staging channel first: that moves the cursor, so
-            // the next poll can go out before the events are delivered.
-            let (staging_tx, mut staged) = mpsc::unbounded();
-            let staging = Sink::from(staging_tx);
-            let (_, events) = take_body(&mut self.parser, &mut self.cursor, &body, &staging);
-            drop(staging);
+            let (events, staged) = match response.body() {
+                // A streamed body is delivered as it arrives: a long-poll answer is usually
+                // small and complete at once, but a server that does not speak this
+                // protocol answers with a never-ending stream, whose events still get
+                // through this way.
+                Some(body) => {
+                    let before = self.parser.last_event_id().to_owned();
+                    match pump(&body, &mut self.parser, sink).await {
+                        (Pumped::Ended, events) => {
+                            end_body(&mut self.parser, &mut self.cursor, &before);
+                            (events, None)
+                        }
+                        (Pumped::Closed, _) => return None,
+                        (Pumped::Failed, _) => return Some(Failure::Network),
+                    }
+                }
+                // Where bodies cannot be streamed: read the whole body and parse it into a
+                // staging channel first, which moves the cursor, so the next poll can go
+                // out before the events are delivered.
+                None => {
+                    let body = read_body(&response).await;
+                    if sink.is_closed() {
+                        return None;
+                    }
+                    let Ok(body) = body else {
+                        return Some(Failure::Network);
+                    };
+                    let (staging_tx, staged) = mpsc::unbounded();
+                    let staging = Sink::from(staging_tx);
+                    let (_, events) =
+                        take_body(&mut self.parser, &mut self.cursor, &body, &staging);
+                    (events, Some(staged))
+                }
+            };
             // The early poll stands only if the body ended exactly where the server said:
             // after a body cut short it would skip events, so it is dropped and the poll
             // sent again from the real cursor.
@@ -200,9 +222,11 @@ impl Polls {
                     Err(_) => return Some(Failure::Network),
                 }
             }
-            while let Ok(report) = staged.try_recv() {
-                if sink.unbounded_send(report).is_err() {
-                    return None;
+            if let Some(mut staged) = staged {
+                while let Ok(report) = staged.try_recv() {
+                    if sink.unbounded_send(report).is_err() {
+                        return None;
+                    }
                 }
             }
             if events == 0 {
@@ -228,12 +252,18 @@ fn take_body(
 ) -> (bool, usize) {
     let before = parser.last_event_id().to_owned();
     let fed = feed_chunk(parser, body, sink);
-    // The body is a whole stream: an unfinished event at its end is dropped.
+    end_body(parser, cursor, &before);
+    (fed.open, fed.events)
+}
+
+/// A body was read to its end: it is a whole stream, so an unfinished event at its end is
+/// dropped, and the cursor moves to the parser's last event ID if the body changed it from
+/// `before`.
+fn end_body(parser: &mut Parser, cursor: &mut Option<String>, before: &str) {
     parser.finish();
     if parser.last_event_id() != before {
         *cursor = Some(parser.last_event_id().to_owned());
     }
-    (fed.open, fed.events)
 }
 
 #[cfg(test)]

@@ -204,3 +204,40 @@ test('invalid UTF-8 becomes U+FFFD in that event only; the events after it are i
   client.close();
   assert.deepEqual(log, [['invalid-utf8', 1, 'bad \uFFFD\uFFFD \uFFFD end'], ['message', 1, 'after é']]);
 });
+
+test('a server that ignores long polling (answers with an endless stream) still delivers over long-poll', async () => {
+  // Not the dev server: a plain SSE endpoint that never ends its response, whatever the
+  // query says. A long-poll client must deliver its events as they arrive, not wait for an
+  // end of body that never comes.
+  const { createServer } = await import('node:http');
+  const server = createServer((request, response) => {
+    response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+    let n = 0;
+    const timer = setInterval(() => {
+      n += 1;
+      response.write(`id: ${n}\ndata: tick ${n}\n\n`);
+    }, 20);
+    request.on('close', () => clearInterval(timer));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = new SseClient(`http://127.0.0.1:${server.address().port}/plain`, { transport: 'long-poll' });
+  try {
+    const got = [];
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`only ${got.length} events`)), 10_000);
+      client.onmessage = (event) => {
+        got.push([event.data, event.lastEventId]);
+        if (got.length === 3) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+    });
+    assert.deepEqual(got, [['tick 1', '1'], ['tick 2', '2'], ['tick 3', '3']]);
+    assert.equal(client.transport, 'long-poll');
+  } finally {
+    client.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
