@@ -121,11 +121,27 @@ pub(crate) fn with_query(url: &str, key: &str, value: &str) -> String {
 pub(crate) fn quoted(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     for c in text.chars() {
-        if c.is_ascii_control() || c == '"' || c == '\\' {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\0' => out.push_str("\\0"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_ascii_control() => {
+                let byte = c as u8;
+                out.push_str("\\u{");
+                if byte >= 16 {
+                    out.push(char::from(HEX[usize::from(byte >> 4)]));
+                }
+                out.push(char::from(HEX[usize::from(byte & 15)]));
+                out.push('}');
+            }
+            c => out.push(c),
         }
     }
     out.push('"');
