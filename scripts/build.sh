@@ -11,7 +11,7 @@ rm -rf dist && mkdir -p dist
 wasm-bindgen --target web --out-dir dist --out-name wasm_sse \
   "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm-release/wasm_sse.wasm"
 # The features rustc enables by default for wasm32-unknown-unknown, so wasm-opt may keep using them.
-node_modules/.bin/wasm-opt -Oz --strip-debug --strip-producers \
+node_modules/.bin/wasm-opt -Oz --converge --strip-debug --strip-producers \
   --enable-bulk-memory --enable-mutable-globals --enable-nontrapping-float-to-int \
   --enable-sign-ext --enable-reference-types --enable-multivalue \
   dist/wasm_sse_bg.wasm -o dist/wasm_sse_bg.wasm
