@@ -291,7 +291,7 @@ impl ClientBuilder {
             if !valid {
                 return Err(Error::InvalidOption {
                     option: "headers",
-                    reason: format!("{name:?} is not a valid header name"),
+                    reason: transport::quoted(name) + " is not a valid header name",
                 });
             }
         }
@@ -938,11 +938,15 @@ impl Driver {
                 () = opening => Step::ConnectTimeout,
                 () = silent => {
                     let waited = downgrade_after.unwrap_or_default();
-                    return Outcome::Downgrade(format!(
-                        "nothing arrived within {} ms of opening over {kind} \
-                         (a proxy buffering the response?)",
-                        waited.as_millis()
-                    ));
+                    // Concatenated, not `format!`ed: no formatting machinery in the wasm.
+                    let ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX);
+                    return Outcome::Downgrade(
+                        "nothing arrived within ".to_owned()
+                            + &transport::decimal(ms)
+                            + " ms of opening over "
+                            + kind.as_str()
+                            + " (a proxy buffering the response?)",
+                    );
                 }
             };
             match step {

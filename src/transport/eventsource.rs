@@ -130,5 +130,8 @@ pub(crate) fn js_message(value: &wasm_bindgen::JsValue) -> String {
         .dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))
         .or_else(|| value.as_string())
-        .unwrap_or_else(|| format!("{value:?}"))
+        // Not `{value:?}`: that links wasm-bindgen's debug formatter (Rust and JS) for a
+        // case the browser APIs never produce (they throw `Error`s).
+        .or_else(|| js_sys::JSON::stringify(value).ok()?.as_string())
+        .unwrap_or_default()
 }

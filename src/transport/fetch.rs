@@ -33,6 +33,7 @@ use web_sys::{
 };
 
 use super::eventsource::js_message;
+use super::quoted;
 use super::{Method, Request, Sink, TransportEvent};
 use crate::reconnect::Failure;
 use crate::{Error, Event};
@@ -170,8 +171,12 @@ pub(crate) fn report_end(failure: Option<Failure>, signal: &AbortSignal, sink: &
 
 /// A new `AbortController`, or `Unsupported` where there is none.
 pub(crate) fn new_abort_controller() -> Result<AbortController, Error> {
-    AbortController::new()
-        .map_err(|e| Error::Unsupported(format!("AbortController: {}", js_message(&e))))
+    AbortController::new().map_err(|e| Error::Unsupported(prefixed("AbortController: ", &e)))
+}
+
+/// `prefix` followed by the message of a thrown JS value (no `format!` in the wasm).
+fn prefixed(prefix: &str, thrown: &JsValue) -> String {
+    prefix.to_owned() + &js_message(thrown)
 }
 
 /// The spawned I/O of a transport. Dropping it aborts the task (its future is dropped, so
@@ -222,12 +227,11 @@ impl Prepared {
         if !js_sys::Reflect::has(&js_sys::global(), &JsValue::from_str("fetch")).unwrap_or(false) {
             return Err(Error::Unsupported("fetch is not available".to_owned()));
         }
-        let headers = Headers::new()
-            .map_err(|e| Error::Unsupported(format!("Headers: {}", js_message(&e))))?;
+        let headers = Headers::new().map_err(|e| Error::Unsupported(prefixed("Headers: ", &e)))?;
         for (name, value) in &request.headers {
             headers.set(name, value).map_err(|e| Error::InvalidOption {
                 option: "headers",
-                reason: format!("{name:?}: {}", js_message(&e)),
+                reason: quoted(name) + ": " + &js_message(&e),
             })?;
         }
         headers

@@ -88,14 +88,13 @@ pub(crate) struct Request {
 /// keeping the fragment in place. Pure string work, so it runs the same in browsers,
 /// workers and Node, and for relative URLs.
 pub(crate) fn with_query(url: &str, key: &str, value: &str) -> String {
-    let (rest, fragment) = match url.find('#') {
-        Some(i) => url.split_at(i),
-        None => (url, ""),
+    // `split_once` rather than slicing at an index: no char-boundary panic path (and its
+    // formatting code) in the wasm.
+    let (rest, fragment) = match url.split_once('#') {
+        Some((rest, fragment)) => (rest, Some(fragment)),
+        None => (url, None),
     };
-    let (path, query) = match rest.find('?') {
-        Some(i) => (&rest[..i], &rest[i + 1..]),
-        None => (rest, ""),
-    };
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
     let mut out = String::with_capacity(url.len() + key.len() + value.len() + 2);
     out.push_str(path);
     out.push('?');
@@ -109,8 +108,57 @@ pub(crate) fn with_query(url: &str, key: &str, value: &str) -> String {
     percent_encode(key, &mut out);
     out.push('=');
     percent_encode(value, &mut out);
-    out.push_str(fragment);
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(fragment);
+    }
     out
+}
+
+/// `text` in double quotes, with `"`, `\\` and ASCII control characters escaped, for error
+/// messages. Like `format!("{text:?}")` for the text these messages quote, but without the
+/// formatting machinery and Unicode tables that `Debug` links into the wasm.
+pub(crate) fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for c in text.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\0' => out.push_str("\\0"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_ascii_control() => {
+                let byte = c as u8;
+                out.push_str("\\u{");
+                if byte >= 16 {
+                    out.push(char::from(HEX[usize::from(byte >> 4)]));
+                }
+                out.push(char::from(HEX[usize::from(byte & 15)]));
+                out.push('}');
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `n` in decimal, without the formatting machinery.
+pub(crate) fn decimal(mut n: u64) -> String {
+    let mut digits = Vec::new();
+    loop {
+        digits.push(b'0' + (n % 10) as u8);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits.iter().rev().map(|&d| char::from(d)).collect()
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
@@ -258,7 +306,29 @@ pub(crate) fn open(
 
 #[cfg(test)]
 mod tests {
-    use super::with_query;
+    use super::{decimal, quoted, with_query};
+
+    #[test]
+    fn quoted_matches_debug_for_the_text_it_quotes() {
+        for text in [
+            "",
+            "x-token",
+            "bad name",
+            "a\"b\\c",
+            "tab\there",
+            "new\nline",
+            "é ü",
+        ] {
+            assert_eq!(quoted(text), format!("{text:?}"));
+        }
+    }
+
+    #[test]
+    fn decimal_matches_display() {
+        for n in [0, 7, 10, 99, 1000, 15000, u64::MAX] {
+            assert_eq!(decimal(n), n.to_string());
+        }
+    }
 
     #[test]
     fn with_query_adds_replaces_and_keeps_the_fragment() {
