@@ -5,32 +5,9 @@ import assert from 'node:assert/strict';
 
 import { SseClient, SseError } from 'wasm-sse';
 
-const base = process.env.SSE_DEVSERVER_URL;
-const skip = base ? false : 'SSE_DEVSERVER_URL is not set';
-let topics = 0;
-const topic = () => `js-${process.pid}-${Date.now()}-${topics++}`;
+import { base, next, publish, skip, topicNamer } from './helpers.mjs';
 
-async function publish(t, data, event) {
-  const response = await fetch(`${base}/publish?topic=${t}`, {
-    method: 'POST',
-    body: JSON.stringify(event ? { event, data } : { data }),
-  });
-  assert.equal(response.status, 200, await response.text());
-}
-
-/** The next `type` event of `target` satisfying `pred`. */
-function next(target, type, pred = () => true, ms = 10_000) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${type}`)), ms);
-    target.addEventListener(type, function listener(event) {
-      if (!pred(event)) return;
-      clearTimeout(timer);
-      target.removeEventListener(type, listener);
-      resolve(event);
-    });
-  });
-}
-
+const topic = topicNamer('js');
 /** Records every event of `types`, with the readyState at dispatch. */
 function record(client, types) {
   const log = [];

@@ -6,33 +6,11 @@ import assert from 'node:assert/strict';
 
 import { SseClient, SseError } from 'wasm-sse';
 
-const base = process.env.SSE_DEVSERVER_URL;
-const skip = base ? false : 'SSE_DEVSERVER_URL is not set';
-let topics = 0;
-const topic = () => `bad-${process.pid}-${Date.now()}-${topics++}`;
+import { base, next, publish, skip, topicNamer } from './helpers.mjs';
+
+const topic = topicNamer('bad');
 // Nothing listens on port 9 (discard): a client here never opens.
 const nowhere = 'http://127.0.0.1:9/events';
-
-async function publish(t, data, event) {
-  const response = await fetch(`${base}/publish?topic=${t}`, {
-    method: 'POST',
-    body: JSON.stringify(event ? { event, data } : { data }),
-  });
-  assert.equal(response.status, 200, await response.text());
-}
-
-/** The next `type` event of `target` satisfying `pred`. */
-function next(target, type, pred = () => true, ms = 10_000) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${type}`)), ms);
-    target.addEventListener(type, function listener(event) {
-      if (!pred(event)) return;
-      clearTimeout(timer);
-      target.removeEventListener(type, listener);
-      resolve(event);
-    });
-  });
-}
 
 /** Records every event of `types` as [type, readyState, data or error type]. */
 function record(client, types) {
