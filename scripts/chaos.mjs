@@ -24,6 +24,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+import { watch } from '../tests/chaos/watch.js';
+
 const root = fileURLToPath(new URL('..', import.meta.url));
 const argv = process.argv.slice(2);
 function opt(name, fallback) {
@@ -222,35 +224,15 @@ try {
   // Node clients: the built package, in this process.
   const { SseClient } = await import(pathToFileURL(join(root, 'dist/node.js')).href);
   for (const c of clientsWanted.filter((w) => w.env === 'node')) {
-    const record = {
-      transport: c.transport, topic: c.topic, seqs: [], unique: 0, reconnects: 0, errors: 0,
-      fatal: null, transports: [], completeMs: null,
-    };
-    const seen = new Set();
-    const started = Date.now();
-    const client = new SseClient(`${base}/events?topic=${c.topic}`, {
+    nodeClients.push(watch(SseClient, {
+      url: `${base}/events?topic=${c.topic}`,
       transport: c.transport,
-      lastEventId: '0',
-      reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
-      stallDowngradeMs: null,
-      connectTimeoutMs: 5000,
-    });
-    client.onmessage = (event) => {
-      const { seq } = JSON.parse(event.data);
-      record.seqs.push(seq);
-      if (!seen.has(seq)) {
-        seen.add(seq);
-        record.unique += 1;
-        if (record.unique === N) record.completeMs = Date.now() - started;
-      }
-    };
-    client.addEventListener('reconnecting', () => { record.reconnects += 1; });
-    client.addEventListener('transportchange', (e) => { record.transports.push(e.transport); });
-    client.addEventListener('error', (e) => {
-      record.errors += 1;
-      if (e.error?.fatal) record.fatal = e.error.message;
-    });
-    nodeClients.push({ client, record });
+      topic: c.topic,
+      expected: N,
+      initialDelayMs: 20,
+      maxDelayMs: 100,
+      now: Date.now,
+    }));
   }
 
   // Browser clients: one page, no DevTools protocol.

@@ -5,6 +5,8 @@
 // kills and restarts mid-run), and the collector's answer tells the page when to stop.
 import { SseClient } from '/pkg/index.js';
 
+import { watch } from './watch.js';
+
 const params = new URLSearchParams(location.search);
 const collector = params.get('collector');
 const expected = Number(params.get('events'));
@@ -16,7 +18,6 @@ const runs = params.getAll('run').map((pair) => {
   return { transport, topic };
 });
 const out = document.getElementById('out');
-const t0 = performance.now();
 
 async function send(path, body) {
   // A text/plain body: a simple cross-origin request, no preflight.
@@ -24,37 +25,15 @@ async function send(path, body) {
   return response.json();
 }
 
-const clients = runs.map(({ transport, topic }) => {
-  const record = {
-    transport, topic, seqs: [], unique: 0, reconnects: 0, errors: 0, fatal: null,
-    transports: [], completeMs: null,
-  };
-  const seen = new Set();
-  const client = new SseClient(`/events?topic=${encodeURIComponent(topic)}`, {
-    transport,
-    // From the first event on: a first attempt that fails must not skip events.
-    lastEventId: '0',
-    reconnect: { initialDelayMs, maxDelayMs },
-    stallDowngradeMs: null,
-    connectTimeoutMs: 5000,
-  });
-  client.onmessage = (event) => {
-    const { seq } = JSON.parse(event.data);
-    record.seqs.push(seq);
-    if (!seen.has(seq)) {
-      seen.add(seq);
-      record.unique += 1;
-      if (record.unique === expected) record.completeMs = performance.now() - t0;
-    }
-  };
-  client.addEventListener('reconnecting', () => { record.reconnects += 1; });
-  client.addEventListener('transportchange', (e) => { record.transports.push(e.transport); });
-  client.addEventListener('error', (e) => {
-    record.errors += 1;
-    if (e.error?.fatal) record.fatal = e.error.message;
-  });
-  return { client, record };
-});
+const clients = runs.map(({ transport, topic }) => watch(SseClient, {
+  url: `/events?topic=${encodeURIComponent(topic)}`,
+  transport,
+  topic,
+  expected,
+  initialDelayMs,
+  maxDelayMs,
+  now: () => performance.now(),
+}));
 
 function progress() {
   return clients.map(({ record }) => ({
