@@ -187,8 +187,7 @@ test('a server that ignores long polling (answers with an endless stream) still 
   // Not the dev server: a plain SSE endpoint that never ends its response, whatever the
   // query says. A long-poll client must deliver its events as they arrive, not wait for an
   // end of body that never comes.
-  const { createServer } = await import('node:http');
-  const server = createServer((request, response) => {
+  const server = await plainServer((request, response) => {
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
     let n = 0;
     const timer = setInterval(() => {
@@ -197,8 +196,7 @@ test('a server that ignores long polling (answers with an endless stream) still 
     }, 20);
     request.on('close', () => clearInterval(timer));
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const client = new SseClient(`http://127.0.0.1:${server.address().port}/plain`, { transport: 'long-poll' });
+  const client = new SseClient(server.url, { transport: 'long-poll' });
   try {
     const got = [];
     await new Promise((resolve, reject) => {
@@ -215,7 +213,92 @@ test('a server that ignores long polling (answers with an endless stream) still 
     assert.equal(client.transport, 'long-poll');
   } finally {
     client.close();
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await server.close();
+  }
+});
+
+/** A plain Node HTTP server on loopback (not the dev server); `handler` answers requests. */
+async function plainServer(handler) {
+  const { createServer } = await import('node:http');
+  const server = createServer(handler);
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}/plain`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+test('no fetch in the environment: unsupported, fatal, nothing opened', async () => {
+  const saved = globalThis.fetch;
+  delete globalThis.fetch;
+  try {
+    const client = new SseClient(nowhere);
+    const error = await next(client, 'error');
+    assert.equal(error.error.type, 'unsupported');
+    assert.equal(error.error.fatal, true);
+    assert.equal(client.readyState, SseClient.CLOSED);
+  } finally {
+    globalThis.fetch = saved;
+  }
+});
+
+test('a response with no Content-Type header at all is a wrong content type', async () => {
+  const server = await plainServer((request, response) => {
+    response.writeHead(200); // no content-type
+    response.write('data: never delivered\n\n');
+  });
+  const client = new SseClient(server.url);
+  try {
+    const log = record(client, ['open', 'message', 'error']);
+    const error = await next(client, 'error');
+    assert.equal(error.error.type, 'content-type');
+    assert.equal(error.error.contentType, '');
+    assert.equal(error.error.fatal, true);
+    assert.deepEqual(log, [['error', SseClient.CLOSED, 'content-type']]);
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
+test('a server that accepts but never answers: connect-timeout, retried, then attempts-exhausted', async () => {
+  const server = await plainServer(() => {}); // holds every request
+  const client = new SseClient(server.url, {
+    connectTimeoutMs: 200,
+    reconnect: { initialDelayMs: 10, maxRetries: 1, jitter: false },
+  });
+  try {
+    const log = record(client, ['open', 'message', 'error', 'reconnecting']);
+    const final = await next(client, 'error', (e) => e.error.fatal);
+    assert.equal(final.error.type, 'attempts-exhausted');
+    assert.equal(final.error.last, 'connect-timeout');
+    assert.equal(final.error.attempts, 1);
+    assert.deepEqual(log, [
+      ['error', SseClient.CONNECTING, 'connect-timeout'],
+      ['reconnecting', SseClient.CONNECTING, 'connect-timeout'],
+      ['error', SseClient.CLOSED, 'attempts-exhausted'],
+    ]);
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
+test('an outage longer than maxElapsedMs: elapsed-exhausted, with the last failure', async () => {
+  const client = new SseClient(nowhere, {
+    reconnect: { initialDelayMs: 10, maxDelayMs: 20, maxElapsedMs: 100, jitter: false },
+  });
+  try {
+    const final = await next(client, 'error', (e) => e.error.fatal);
+    assert.equal(final.error.type, 'elapsed-exhausted');
+    assert.equal(final.error.last, 'network');
+    assert.equal(final.error.cause.type, 'network');
+    assert.ok(final.error.elapsedMs >= 0 && final.error.elapsedMs <= 1000, String(final.error.elapsedMs));
+    assert.equal(client.readyState, SseClient.CLOSED);
+  } finally {
+    client.close();
   }
 });
