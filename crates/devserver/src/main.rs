@@ -18,6 +18,16 @@ use wasm_sse_devserver::{
 /// Prints exactly one line to stdout once bound:
 /// `sse-devserver listening on http://HOST:PORT`.
 /// Logs go to stderr (quiet unless --verbose or RUST_LOG). Protocol: docs/protocol.md.
+/// A count or size of at least 1: a limit of 0 would make the server refuse everything (or
+/// silently mean 1), so it is refused at startup instead.
+fn at_least_one(value: &str) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 #[derive(Parser, Debug)]
 #[command(name = "sse-devserver", version)]
 struct Args {
@@ -34,10 +44,10 @@ struct Args {
     #[arg(long, default_value = "dist", value_name = "DIR")]
     pkg: PathBuf,
     /// Events retained per topic for replay after Last-Event-ID.
-    #[arg(long, default_value_t = 1000, value_name = "N")]
+    #[arg(long, default_value_t = 1000, value_name = "N", value_parser = at_least_one)]
     retain: usize,
     /// Events a client may fall behind before it is disconnected (it then resumes).
-    #[arg(long, default_value_t = 256, value_name = "N")]
+    #[arg(long, default_value_t = 256, value_name = "N", value_parser = at_least_one)]
     client_queue: usize,
     /// Heartbeat comment period on open streams, in milliseconds.
     #[arg(long, default_value_t = 15_000, value_name = "MS")]
@@ -49,7 +59,7 @@ struct Args {
     #[arg(long, default_value_t = 25_000, value_name = "MS")]
     long_poll_timeout_ms: u64,
     /// Maximum events in one long-poll answer.
-    #[arg(long, default_value_t = 100, value_name = "N")]
+    #[arg(long, default_value_t = 100, value_name = "N", value_parser = at_least_one)]
     long_poll_batch: usize,
     /// Period of the built-in `demo` topic in milliseconds; 0 disables it.
     #[arg(long, default_value_t = 1000, value_name = "MS")]
@@ -64,16 +74,16 @@ struct Args {
     publish_token: Option<String>,
     /// Maximum concurrent event responses (streams and held long-polls); more get 503 with
     /// Retry-After.
-    #[arg(long, default_value_t = 16_384, value_name = "N")]
+    #[arg(long, default_value_t = 16_384, value_name = "N", value_parser = at_least_one)]
     max_connections: usize,
     /// Maximum POST /publish body size in bytes (413 above).
-    #[arg(long, default_value_t = 65_536, value_name = "BYTES")]
+    #[arg(long, default_value_t = 65_536, value_name = "BYTES", value_parser = at_least_one)]
     max_body_bytes: usize,
     /// Maximum size of request line plus headers in bytes (431 above).
-    #[arg(long, default_value_t = 16_384, value_name = "BYTES")]
+    #[arg(long, default_value_t = 16_384, value_name = "BYTES", value_parser = at_least_one)]
     max_header_bytes: usize,
     /// Maximum number of topics.
-    #[arg(long, default_value_t = 1024, value_name = "N")]
+    #[arg(long, default_value_t = 1024, value_name = "N", value_parser = at_least_one)]
     max_topics: usize,
     /// CORS allowed origin (repeatable): `*`, an exact origin, or `scheme://host:*` for any
     /// port. Replaces the default (the server's own origin, http://127.0.0.1:*,
@@ -133,7 +143,7 @@ struct Args {
     #[arg(long, default_value_t = 10, value_name = "PCT", value_parser = clap::value_parser!(u8).range(0..=100))]
     chaos_trickle_pct: u8,
     /// Runtime worker threads (default: one per CPU core).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
     threads: Option<usize>,
     /// Log requests and lifecycle to stderr (RUST_LOG=LEVEL or target=LEVEL also works).
     #[arg(short, long)]

@@ -646,6 +646,27 @@ fn bad_flags_refuse_to_start() {
             2,
             "error: unexpected argument '-1' found".into(),
         ),
+        // Rule: counts and sizes start at 1 (0 would refuse everything or silently mean 1).
+        (
+            vec!["--max-connections", "0"],
+            2,
+            "error: invalid value '0' for '--max-connections <N>': must be at least 1".into(),
+        ),
+        (
+            vec!["--max-body-bytes", "0"],
+            2,
+            "error: invalid value '0' for '--max-body-bytes <BYTES>': must be at least 1".into(),
+        ),
+        (
+            vec!["--retain", "0"],
+            2,
+            "error: invalid value '0' for '--retain <N>': must be at least 1".into(),
+        ),
+        (
+            vec!["--threads", "0"],
+            2,
+            "error: invalid value '0' for '--threads <N>': must be at least 1".into(),
+        ),
         (
             vec!["--heartbeat-ms", "1.5"],
             2,
