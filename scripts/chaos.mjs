@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+import { openPage } from './chromium.mjs';
 import { watch } from '../tests/chaos/watch.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -213,7 +214,6 @@ await new Promise((resolve) => collector.listen(0, '127.0.0.1', resolve));
 const collectorUrl = `http://127.0.0.1:${collector.address().port}`;
 
 let chromium = null;
-let profile = null;
 const nodeClients = [];
 let exitCode = 1;
 try {
@@ -240,18 +240,14 @@ try {
   if (browserRuns.length) {
     const query = new URLSearchParams({ collector: collectorUrl, events: String(N) });
     for (const r of browserRuns) query.append('run', `${r.transport}:${r.topic}`);
-    profile = mkdtempSync(join(tmpdir(), 'wasm-sse-chaos-chromium-'));
-    chromium = spawn(process.env.CHROMIUM ?? '/usr/bin/chromium', [
-      '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      '--disable-dev-shm-usage', '--disable-background-timer-throttling',
-      '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
-      `--user-data-dir=${profile}`, `${base}/index.html?${query}`,
-    ], { stdio: 'ignore', detached: true }); // its own process group: its helpers die with it
+    chromium = openPage(`${base}/index.html?${query}`, [
+      '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
+      '--disable-backgrounding-occluded-windows',
+    ]);
     // Wait until the page runs (it reports progress) before publishing.
     while (browserProgress.length === 0) {
       if (Date.now() > t0 + 60_000) throw new Error('the page did not start within 60 s');
-      if (chromium.exitCode !== null) throw new Error(`chromium exited (${chromium.exitCode})`);
+      if (chromium.exitCode() !== null) throw new Error(`chromium exited (${chromium.exitCode()})`);
       await sleep(100);
     }
   }
@@ -279,7 +275,7 @@ try {
     && browserRuns.every((r) => browserProgress.find((p) => p.topic === r.topic)?.unique >= N);
   let lastLog = Date.now();
   while (!done() && Date.now() < deadline) {
-    if (chromium && chromium.exitCode !== null) throw new Error(`chromium exited (${chromium.exitCode})`);
+    if (chromium && chromium.exitCode() !== null) throw new Error(`chromium exited (${chromium.exitCode()})`);
     if (Date.now() - lastLog > 5000) {
       lastLog = Date.now();
       const all = [...nodeClients.map(({ record }) => [`node:${record.transport}`, record.unique]),
@@ -383,20 +379,10 @@ try {
   console.error(`chaos harness failed: ${error?.stack ?? error}`);
 } finally {
   for (const { client } of nodeClients) client.close();
-  if (chromium) {
-    const exited = chromium.exitCode === null
-      ? new Promise((resolve) => chromium.once('exit', resolve)) : Promise.resolve();
-    try {
-      process.kill(-chromium.pid, 'SIGKILL'); // the whole group: browser, renderers, zygote
-    } catch {
-      chromium.kill('SIGKILL');
-    }
-    await Promise.race([exited, sleep(5000)]);
-  }
+  if (chromium) await chromium.close();
   for (const child of children) child.kill('SIGKILL');
   collector.close();
   collector.closeAllConnections?.();
-  if (profile) rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   rmSync(stateDir, { recursive: true, force: true });
 }
 process.exit(exitCode);

@@ -9,9 +9,10 @@
 // *without* a DevTools connection, and reads the figures the page publishes back to the dev
 // server. Honours CARGO_TARGET_DIR.
 import { spawn, execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+import { openPage } from '../../scripts/chromium.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -59,13 +60,7 @@ const base = await new Promise((resolve, reject) => {
   });
   server.on('exit', (code) => reject(new Error(`dev server exited (${code})`)));
 });
-const profile = mkdtempSync(join(tmpdir(), 'wasm-sse-bench-'));
-const chromium = spawn(process.env.CHROMIUM ?? '/usr/bin/chromium', [
-  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--disable-dev-shm-usage', `--user-data-dir=${profile}`,
-  `${base}/index.html?count=${count}&rounds=${rounds}`,
-], { stdio: 'ignore', detached: true }); // its own process group: its helpers die with it
+const chromium = openPage(`${base}/index.html?count=${count}&rounds=${rounds}`);
 
 try {
   // 4. The page's figures, through the dev server's long-poll twin.
@@ -108,15 +103,6 @@ try {
     console.log(`  over fetch / raw EventSource: ${ratio(`wasm-sse over fetch, Rust handler${build}`, raw)}x`);
   }
 } finally {
-  const exited = chromium.exitCode === null
-    ? new Promise((resolve) => chromium.once('exit', resolve)) : Promise.resolve();
-  try {
-    process.kill(-chromium.pid, 'SIGKILL'); // the whole group: browser, renderers, zygote
-  } catch {
-    chromium.kill('SIGKILL');
-  }
-  await exited;
+  await chromium.close();
   server.kill();
-  // A helper may still be finishing a write into the profile for a moment.
-  rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 }
