@@ -823,7 +823,7 @@ impl Driver {
             return TransportKind::LongPoll;
         }
         let o = &self.options;
-        // Measured (bench/client): fetch streaming delivers 4-7x the events/s of the
+        // Measured (bench/client): fetch streaming delivers 3-7x the events/s of the
         // browser's `EventSource`, sees status codes, content types and heartbeat comments,
         // and sends `Last-Event-ID` itself. It is preferred wherever it is a plain
         // same-origin request; cross-origin, `EventSource` stays the default, because a
