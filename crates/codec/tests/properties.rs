@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{ev, parse_chunks, reference};
+use common::{ev, lines, parse_chunks, reference};
 use proptest::prelude::*;
 use wasm_sse_codec::{EventBuilder, Item};
 
@@ -79,14 +79,6 @@ fn block() -> impl Strategy<Value = Block> {
             retry,
             data,
         })
-}
-
-fn lines(text: &str) -> Vec<String> {
-    text.replace("\r\n", "\n")
-        .replace('\r', "\n")
-        .split('\n')
-        .map(str::to_owned)
-        .collect()
 }
 
 proptest! {

@@ -8,7 +8,11 @@
 
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use wasm_sse_codec::{Event, EventBuilder, Item, Parser};
+use wasm_sse_codec::{Event, EventBuilder, Item};
+
+#[path = "../../tests/common/mod.rs"]
+mod common;
+use common::lines;
 
 #[derive(Arbitrary, Debug, Clone, Copy, PartialEq, Eq)]
 enum Eol {
@@ -219,24 +223,10 @@ impl Writer {
     }
 }
 
-/// Splits the text into lines as the encoder does (on CRLF, LF and CR).
-fn lines(text: &str) -> Vec<String> {
-    text.replace("\r\n", "\n")
-        .replace('\r', "\n")
-        .split('\n')
-        .map(str::to_owned)
-        .collect()
-}
-
+/// Parses `chunks` as one stream with no size limit, which can never fail.
 fn parse<'a>(chunks: impl IntoIterator<Item = &'a [u8]>) -> Vec<Item> {
-    let mut parser = Parser::with_max_event_size(usize::MAX);
-    let mut items = Vec::new();
-    for chunk in chunks {
-        parser
-            .feed(chunk, |item| items.push(item))
-            .expect("no limit, no error");
-    }
-    parser.finish();
+    let (items, errors) = common::parse_chunks(chunks, usize::MAX);
+    assert_eq!(errors, 0, "no limit, no error");
     items
 }
 

@@ -158,3 +158,13 @@ pub fn reference(input: &[u8]) -> Vec<Item> {
     }
     items
 }
+
+/// Splits text into lines as the encoder does (on CRLF, LF and CR): the lines an
+/// `EventBuilder` writes for multi-line data or comments.
+pub fn lines(text: &str) -> Vec<String> {
+    text.replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .split('\n')
+        .map(str::to_owned)
+        .collect()
+}
