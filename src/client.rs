@@ -829,10 +829,11 @@ impl Driver {
         // same-origin request; cross-origin, `EventSource` stays the default, because a
         // resume over fetch sends `Last-Event-ID`, which needs a CORS preflight that
         // servers written for `EventSource` may not answer.
-        let prefer_fetch = self.same_origin && env::has_fetch_streams();
+        let fetch_streams = env::has_fetch_streams();
+        let prefer_fetch = self.same_origin && fetch_streams;
         if !o.needs_fetch() && !self.use_fetch && !prefer_fetch && env::has_event_source() {
             TransportKind::EventSource
-        } else if env::has_fetch_streams() {
+        } else if fetch_streams {
             TransportKind::Fetch
         } else {
             TransportKind::LongPoll
