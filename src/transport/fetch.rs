@@ -278,6 +278,16 @@ impl Prepared {
         }
     }
 
+    /// As [`build`](Self::build), aborted by `signal` instead of the transport's signal.
+    pub(crate) fn build_with_signal(
+        &self,
+        url: &str,
+        signal: &AbortSignal,
+    ) -> Result<web_sys::Request, Error> {
+        self.init.set_signal(Some(signal));
+        self.build(url)
+    }
+
     /// A `Request` for `url` with the current options (headers are copied, so later
     /// changes do not affect it).
     pub(crate) fn build(&self, url: &str) -> Result<web_sys::Request, Error> {

@@ -29,23 +29,35 @@
 //!
 //! When the response names its last event ID in a `Long-Poll-Cursor` header (the dev server
 //! does), the next poll goes out as soon as the headers arrive, so the body's download,
-//! parsing and delivery overlap the next round trip; if the body then ends anywhere else
-//! (cut short), that early poll is dropped and the next one is sent from where the body
-//! really ended, so nothing is skipped. Without the header, the next poll goes out when the
-//! body has been read; where bodies cannot be streamed, the whole body is parsed first,
-//! which gives the cursor, and the next poll is sent before its events are delivered. After
-//! a response without any event, the next poll starts no earlier than
-//! [`MIN_EMPTY_POLL_INTERVAL`] after
-//! the previous one started, so a server that answers instantly with nothing cannot make the
-//! client spin (at most 4 polls a second; each still counts as activity, so the idle watchdog
-//! stays quiet and the reconnection policy is not involved). A held poll lasts longer than
-//! that, so it is followed by the next one without delay.
+//! parsing and delivery overlap the next round trip. When it also lists, in
+//! `Long-Poll-Ahead`, the last event IDs of the full batches that would follow (a server
+//! holding a backlog: a replay, a client catching up), a poll goes out after each of those
+//! too, up to [`MAX_AHEAD`] beyond the next one, so several round trips overlap instead of
+//! following one another. Every early poll is a guess that the body before it ends where the
+//! server said: the polls in flight always form a chain starting at the cursor the current
+//! body should end at, and if a body ends anywhere else (cut short) or an answer announces a
+//! different chain, the polls that no longer fit are dropped (each has its own
+//! `AbortController`, so dropping one aborts its request) and the next poll is sent from
+//! where the body really ended, so nothing is skipped and nothing is read twice. Without
+//! the header, the next poll goes out when the body has been read; where bodies cannot be
+//! streamed, the whole body is parsed first, which gives the cursor, and the next poll is
+//! sent before its events are delivered. After a response without any event, the next poll
+//! starts no earlier than [`MIN_EMPTY_POLL_INTERVAL`] after the previous one started, so a
+//! server that answers instantly with nothing cannot make the client spin (at most 4 polls a
+//! second; each still counts as activity, so the idle watchdog stays quiet and the
+//! reconnection policy is not involved). A held poll lasts longer than that, so it is
+//! followed by the next one without delay.
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use wasm_sse_codec::Parser;
 
 use futures::channel::mpsc;
+
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::AbortController;
 
 use super::fetch::{
     check_response, feed_chunk, into_response, new_abort_controller, pump, read_body, report_end,
@@ -58,6 +70,15 @@ use crate::Error;
 /// The response header in which a server may name the last event ID of the body that follows
 /// (see `docs/protocol.md`), so the next poll can be sent before the body is read.
 pub(crate) const CURSOR_HEADER: &str = "long-poll-cursor";
+
+/// The response header in which a server may list the last event IDs of the full batches
+/// that follow the body (see `docs/protocol.md`), so polls for them can be sent at once.
+pub(crate) const AHEAD_HEADER: &str = "long-poll-ahead";
+
+/// How many polls beyond the next one may be in flight at once (taken from
+/// `Long-Poll-Ahead`). With the poll being read and the next one, that is four connections:
+/// a browser allows six per host over HTTP/1.1, and the page may need the others.
+pub(crate) const MAX_AHEAD: usize = 2;
 
 /// The shortest time from the start of one poll to the start of the next when the first
 /// one's response carried no event.
@@ -84,8 +105,8 @@ impl LongPoll {
             parser: Parser::with_max_event_size(request.max_event_size),
             prepared,
         };
-        // Built now so that a URL the `Request` constructor refuses fails here.
-        let first = polls.next_request()?;
+        // Sent now so that a URL the `Request` constructor refuses fails here.
+        let first = polls.send(polls.cursor.as_deref())?;
         let signal = controller.signal();
         let task = Task::spawn(controller, async move {
             let failure = polls.run(first, &sink).await;
@@ -107,67 +128,84 @@ struct Polls {
     prepared: Prepared,
 }
 
+/// One poll in flight. Dropping it aborts its request, answered or not: a poll dropped
+/// because it no longer fits the chain must not hold one of the browser's few connections
+/// per host until its unread answer is garbage-collected.
+struct Poll {
+    /// The cursor it was sent after.
+    after: Option<String>,
+    /// The pending `fetch`; taken when its response is awaited.
+    response: Option<Result<JsFuture, JsValue>>,
+    controller: AbortController,
+}
+
+impl Drop for Poll {
+    fn drop(&mut self) {
+        // After its body was read to the end this does nothing.
+        self.controller.abort();
+    }
+}
+
 impl Polls {
-    /// The URL of the next poll.
-    fn url(&self) -> String {
-        match &self.cursor {
+    /// Sends a poll for what comes after `after`: the URL's query parameter and the
+    /// `Last-Event-ID` header carry it (neither when `None`; the header not when empty).
+    fn send(&self, after: Option<&str>) -> Result<Poll, Error> {
+        let controller = new_abort_controller()?;
+        self.prepared.set_last_event_id(after);
+        let url = match after {
             Some(cursor) if !self.param.is_empty() => {
                 with_query(&self.base_url, &self.param, cursor)
             }
             _ => self.base_url.clone(),
-        }
-    }
-
-    /// The next poll's request: URL and `Last-Event-ID` header from the cursor.
-    fn next_request(&self) -> Result<web_sys::Request, Error> {
-        self.prepared.set_last_event_id(self.cursor.as_deref());
-        self.prepared.build(&self.url())
-    }
-
-    /// A poll for what comes after `cursor`, announced by the server before its body.
-    fn request_after(&self, cursor: &str) -> Result<web_sys::Request, Error> {
-        self.prepared.set_last_event_id(Some(cursor));
-        let url = if self.param.is_empty() {
-            self.base_url.clone()
-        } else {
-            with_query(&self.base_url, &self.param, cursor)
         };
-        self.prepared.build(&url)
+        let request = self
+            .prepared
+            .build_with_signal(&url, &controller.signal())?;
+        Ok(Poll {
+            after: after.map(str::to_owned),
+            response: Some(start_fetch(&request)),
+            controller,
+        })
     }
 
     /// Polls until something fails (`Some`) or the sink is closed (`None`).
-    async fn run(mut self, first: web_sys::Request, sink: &Sink) -> Option<Failure> {
-        // The poll in flight: sent before the previous batch was delivered, or just now.
-        let mut in_flight = Some(start_fetch(&first));
+    async fn run(mut self, first: Poll, sink: &Sink) -> Option<Failure> {
+        // The polls sent before the body they follow was read, oldest first: each one after
+        // the cursor the body before it is expected to end at.
+        let mut in_flight = VecDeque::from([first]);
         let mut opened = false;
         loop {
             let started = js_sys::Date::now();
-            let poll = match in_flight.take() {
+            let mut poll = match in_flight.pop_front() {
                 Some(poll) => poll,
-                None => match self.next_request() {
-                    Ok(request) => start_fetch(&request),
+                None => match self.send(self.cursor.as_deref()) {
+                    Ok(poll) => poll,
                     Err(_) => return Some(Failure::Network),
                 },
             };
-            let Ok(response) = into_response(poll).await else {
+            let Some(pending) = poll.response.take() else {
+                return Some(Failure::Network);
+            };
+            let Ok(response) = into_response(pending).await else {
                 return Some(Failure::Network);
             };
             if let Err(failure) = check_response(&response) {
                 return Some(failure);
             }
-            // A server that names the body's last event ID in a header (`Long-Poll-Cursor`)
-            // lets the next poll go out now, while this body downloads and is parsed and
-            // delivered. It is only a guess until the body confirms it (see below).
-            let announced = response
-                .headers()
+            // A server that names the body's last event ID in a header (`Long-Poll-Cursor`),
+            // and the last IDs of the batches after it (`Long-Poll-Ahead`), lets the next
+            // polls go out now, while this body downloads and is parsed and delivered.
+            let headers = response.headers();
+            let announced = headers
                 .get(CURSOR_HEADER)
                 .ok()
                 .flatten()
                 .filter(|cursor| !cursor.is_empty());
             if let Some(cursor) = &announced {
-                match self.request_after(cursor) {
-                    Ok(request) => in_flight = Some(start_fetch(&request)),
-                    Err(_) => return Some(Failure::Network),
+                let ahead = headers.get(AHEAD_HEADER).ok().flatten().unwrap_or_default();
+                let chain = chain(cursor, &ahead);
+                if let Err(()) = self.extend(&mut in_flight, &chain) {
+                    return Some(Failure::Network);
                 }
             }
             if !opened {
@@ -210,15 +248,19 @@ impl Polls {
                     (events, Some(staged))
                 }
             };
-            // The early poll stands only if the body ended exactly where the server said:
-            // after a body cut short it would skip events, so it is dropped and the poll
-            // sent again from the real cursor.
-            if announced.is_some() && announced != self.cursor {
-                in_flight = None;
+            drop(poll);
+            // The early polls stand only if this body ended exactly where the first of them
+            // starts: after a body cut short they would skip events, so they are dropped
+            // and the poll sent again from the real cursor.
+            if in_flight
+                .front()
+                .is_some_and(|next| next.after != self.cursor)
+            {
+                in_flight.clear();
             }
-            if events > 0 && in_flight.is_none() {
-                match self.next_request() {
-                    Ok(request) => in_flight = Some(start_fetch(&request)),
+            if events > 0 && in_flight.is_empty() {
+                match self.send(self.cursor.as_deref()) {
+                    Ok(poll) => in_flight.push_back(poll),
                     Err(_) => return Some(Failure::Network),
                 }
             }
@@ -238,6 +280,37 @@ impl Polls {
             }
         }
     }
+
+    /// Makes the polls in flight the start of `chain`: keeps those that already are, drops
+    /// the rest (aborting them) and sends the missing ones.
+    fn extend(&self, in_flight: &mut VecDeque<Poll>, chain: &[&str]) -> Result<(), ()> {
+        let fits = in_flight
+            .iter()
+            .zip(chain)
+            .take_while(|(poll, cursor)| poll.after.as_deref() == Some(**cursor))
+            .count();
+        in_flight.truncate(fits);
+        for cursor in chain.iter().skip(fits) {
+            in_flight.push_back(self.send(Some(cursor)).map_err(|_| ())?);
+        }
+        Ok(())
+    }
+}
+
+/// The cursors to have polls in flight after: the current body's announced last ID, then
+/// those of the batches `ahead` lists (`Long-Poll-Ahead`: comma-separated), at most
+/// [`MAX_AHEAD`] of them. An empty item ends the list (a malformed header is not trusted
+/// past it).
+fn chain<'a>(cursor: &'a str, ahead: &'a str) -> Vec<&'a str> {
+    let mut chain = vec![cursor];
+    chain.extend(
+        ahead
+            .split(',')
+            .map(str::trim)
+            .take_while(|id| !id.is_empty())
+            .take(MAX_AHEAD),
+    );
+    chain
 }
 
 /// Parses one whole response body, reports what it held and moves the cursor to the

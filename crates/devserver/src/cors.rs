@@ -103,7 +103,7 @@ pub(crate) async fn layer(State(cors): State<Arc<Cors>>, req: Request, next: Nex
         h.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
             HeaderValue::from_static(
-                "Retry-After, Location, WWW-Authenticate, X-Accel-Buffering, Long-Poll-Cursor",
+                "Retry-After, Location, WWW-Authenticate, X-Accel-Buffering, Long-Poll-Cursor, Long-Poll-Ahead",
             ),
         );
     }

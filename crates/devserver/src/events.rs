@@ -1,6 +1,6 @@
 //! `GET /events` (stream and long-poll transports) and the replay-file routes.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -137,6 +137,7 @@ type ChaosPlan = Option<(Plan, Arc<TopicStats>)>;
 fn long_poll_answer(
     app: &AppState,
     body: Bytes,
+    ahead: &[String],
     json: bool,
     faults: &Faults,
     chaos: ChaosPlan,
@@ -162,6 +163,10 @@ fn long_poll_answer(
     // as the headers arrive (docs/protocol.md, "Long-Poll-Cursor").
     if let Some(value) = cursor.and_then(|id| HeaderValue::from_str(&id).ok()) {
         resp.headers_mut().insert(LONG_POLL_CURSOR, value);
+        // Only next to a cursor: the batches it announces follow this body.
+        if let Some(value) = ahead_header(ahead) {
+            resp.headers_mut().insert(LONG_POLL_AHEAD, value);
+        }
     }
     if json && faults.content_type.is_none() {
         resp.headers_mut().insert(
@@ -172,8 +177,83 @@ fn long_poll_answer(
     resp
 }
 
+/// The most events one long-poll answer carries: `--long-poll-batch`, or fewer with
+/// `closeAfter`.
+fn batch_size(app: &AppState, faults: &Faults) -> usize {
+    app.config
+        .long_poll_batch
+        .min(usize::try_from(faults.close_after.unwrap_or(u64::MAX)).unwrap_or(usize::MAX))
+}
+
 /// The long-poll answer header naming the last event ID of its body.
 const LONG_POLL_CURSOR: &str = "long-poll-cursor";
+
+/// The long-poll answer header naming the last event IDs of the full batches that the next
+/// polls would be answered with, as far as the server holds them already.
+const LONG_POLL_AHEAD: &str = "long-poll-ahead";
+
+/// How many batches past the current answer a `Long-Poll-Ahead` header announces at most.
+/// A client may keep one poll in flight for each (docs/protocol.md), so this stays well under
+/// a browser's six connections per host.
+const AHEAD_BATCHES: usize = 3;
+
+/// `Long-Poll-Ahead: A, B, C`, or nothing when there is nothing to announce or an ID could be
+/// misread in a comma-separated list (the protocol allows no announcement for such IDs).
+fn ahead_header(ids: &[String]) -> Option<HeaderValue> {
+    if ids.is_empty()
+        || ids
+            .iter()
+            .any(|id| id.is_empty() || id.contains([',', ' ', '\t']))
+    {
+        return None;
+    }
+    HeaderValue::from_str(&ids.join(", ")).ok()
+}
+
+/// The last event IDs of the full batches of `batch` events that follow the first one in
+/// `events` (everything retained after the poll's cursor, oldest first).
+fn ahead_of_topic(events: &[crate::hub::Event], batch: usize) -> Vec<String> {
+    (2..=AHEAD_BATCHES + 1)
+        .map_while(|k| events.get(k.checked_mul(batch)?.checked_sub(1)?))
+        .map(|event| event.id.to_string())
+        .collect()
+}
+
+/// As [`ahead_of_topic`] for a replay file's blocks from `start` on: the ID each of the next
+/// full batches would end with. Every batch end, the current answer's included, must be
+/// found again from its ID: a batch ending in a block without an ID, or with an ID the file
+/// repeats (the index points at its first block), ends the announcement, since a poll after
+/// that ID would not start where the batch ended.
+fn ahead_of_replay(
+    blocks: &[crate::replay::Block],
+    index: &HashMap<String, usize>,
+    start: usize,
+    batch: usize,
+) -> Vec<String> {
+    let mut ahead = Vec::new();
+    let mut taken = 0;
+    for (at, block) in blocks.iter().enumerate().skip(start) {
+        if !block.is_event {
+            continue;
+        }
+        taken += 1;
+        if taken % batch != 0 {
+            continue;
+        }
+        match &block.id {
+            Some(id) if index.get(id) == Some(&at) => {
+                if taken > batch {
+                    ahead.push(id.clone());
+                }
+            }
+            _ => break,
+        }
+        if ahead.len() == AHEAD_BATCHES {
+            break;
+        }
+    }
+    ahead
+}
 
 /// The last event ID a spec parser holds after reading `body` whole, when the body sets a
 /// non-empty one.
@@ -247,14 +327,15 @@ pub(crate) async fn events(
 
     let mut head = BytesMut::new();
     let mut replay = sub.replay;
-    if let Some(n) = faults.close_after {
-        replay.truncate(usize::try_from(n).unwrap_or(usize::MAX));
-    }
     if long_poll {
-        let max = app
-            .config
-            .long_poll_batch
-            .min(usize::try_from(faults.close_after.unwrap_or(u64::MAX)).unwrap_or(usize::MAX));
+        // `closeAfter` on a long poll is the batch size: the polls after this one carry it
+        // too, so the batches announced ahead are that size.
+        let max = batch_size(&app, &faults);
+        let ahead = if sub.reset.is_none() && !faults.echo {
+            ahead_of_topic(&replay, max)
+        } else {
+            Vec::new()
+        };
         replay.truncate(max);
         if let Some(ms) = faults.retry {
             head.extend_from_slice(&wire::retry(ms));
@@ -288,7 +369,10 @@ pub(crate) async fn events(
             head.extend_from_slice(&e.frame);
         }
         drop(guard);
-        return long_poll_answer(&app, head.freeze(), json, &faults, chaos);
+        return long_poll_answer(&app, head.freeze(), &ahead, json, &faults, chaos);
+    }
+    if let Some(n) = faults.close_after {
+        replay.truncate(usize::try_from(n).unwrap_or(usize::MAX));
     }
 
     head.extend_from_slice(&wire::comment("connected"));
@@ -404,7 +488,8 @@ pub(crate) async fn replay(
     if long_poll {
         let body = replay_batch(&app, &blocks, start, &faults, hold, timeout).await;
         drop(guard);
-        return long_poll_answer(&app, body, json, &faults, None);
+        let ahead = ahead_of_replay(&blocks, &index, start, batch_size(&app, &faults));
+        return long_poll_answer(&app, body, &ahead, json, &faults, None);
     }
     let mut queue = VecDeque::new();
     if let Some(ms) = faults.retry {
@@ -447,10 +532,7 @@ async fn replay_batch(
     if faults.invalid_utf8 {
         body.extend_from_slice(&wire::invalid_utf8_event());
     }
-    let max = app
-        .config
-        .long_poll_batch
-        .min(usize::try_from(faults.close_after.unwrap_or(u64::MAX)).unwrap_or(usize::MAX));
+    let max = batch_size(app, faults);
     let mut taken = 0;
     for block in blocks.iter().skip(start) {
         if taken == max {

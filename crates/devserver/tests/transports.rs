@@ -237,3 +237,103 @@ async fn replay_sends_blocks_due_together_in_one_chunk() {
     let r = s.get("/rec?closeAfter=3", &[]).await;
     assert_eq!(ids(&r.events()), [1, 2, 3]);
 }
+
+/// `Long-Poll-Ahead` lists the last IDs of the full batches after the answer's own, up to
+/// three, so a client can send those polls at once (docs/protocol.md).
+#[tokio::test]
+async fn long_poll_announces_the_full_batches_ahead() {
+    let s = start(Config {
+        long_poll_batch: 2,
+        ..config()
+    })
+    .await;
+    for i in 1..=11 {
+        s.publish_ok("f", &serde_json::json!({ "data": i }).to_string())
+            .await;
+    }
+    let poll = |after: &'static str| {
+        let path = format!("/events?topic=f&transport=long-poll&lastEventId={after}");
+        let s = &s;
+        async move { s.get(&path, &[]).await }
+    };
+    // Answer 1-2; full batches 3-4, 5-6, 7-8 (and 9-10, beyond the three announced).
+    let r = poll("0").await;
+    assert_eq!(ids(&r.events()), [1, 2]);
+    assert_eq!(r.header("long-poll-cursor"), Some("2"));
+    assert_eq!(r.header("long-poll-ahead"), Some("4, 6, 8"));
+    // Each announced ID is where the poll after the previous one really ends.
+    let r = poll("6").await;
+    assert_eq!(ids(&r.events()), [7, 8]);
+    assert_eq!(r.header("long-poll-ahead"), Some("10"));
+    // Only full batches: after 9-10, 11 alone is not announced.
+    let r = poll("8").await;
+    assert_eq!(ids(&r.events()), [9, 10]);
+    assert_eq!(r.header("long-poll-ahead"), None);
+    let r = poll("10").await;
+    assert_eq!(ids(&r.events()), [11]);
+    assert_eq!(r.header("long-poll-ahead"), None);
+    // `closeAfter` makes the batches smaller, and the announcement follows.
+    let r = s
+        .get(
+            "/events?topic=f&transport=long-poll&lastEventId=0&closeAfter=1",
+            &[],
+        )
+        .await;
+    assert_eq!(ids(&r.events()), [1]);
+    assert_eq!(r.header("long-poll-ahead"), Some("2, 3, 4"));
+    // A reset (an unknown ID) or an echo announces nothing.
+    let r = poll("99").await;
+    assert_eq!(r.header("long-poll-ahead"), None);
+    let r = s
+        .get(
+            "/events?topic=f&transport=long-poll&lastEventId=0&echo=1",
+            &[],
+        )
+        .await;
+    assert_eq!(r.header("long-poll-ahead"), None);
+    // Exposed to cross-origin clients.
+    let r = s
+        .get(
+            "/events?topic=f&transport=long-poll&lastEventId=0",
+            &[("origin", "http://127.0.0.1:4000")],
+        )
+        .await;
+    assert!(r
+        .header("access-control-expose-headers")
+        .is_some_and(|h| h.contains("Long-Poll-Ahead")));
+}
+
+/// On a replay route, a batch end is announced only if a poll after its ID starts right
+/// after it: an end without an ID, or with an ID the file repeats, ends the list.
+#[tokio::test]
+async fn replay_long_poll_announces_only_batch_ends_found_again() {
+    let file =
+        "id: 1\ndata: 1\n\nid: 2\ndata: 2\n\n: between\n\nid: 3\ndata: 3\n\nid: 4\ndata: 4\n\n\
+                id: 5\ndata: 5\n\nid: 6\ndata: 6\n\nid: 7\ndata: 7\n\ndata: no id\n\n\
+                id: 9\ndata: 9\n\nid: 10\ndata: 10\n\n";
+    let s = start(Config {
+        long_poll_batch: 2,
+        replays: vec![ReplayFile::parse("/rec", file.as_bytes()).unwrap()],
+        ..config()
+    })
+    .await;
+    let r = s.get("/rec?transport=long-poll", &[]).await;
+    assert_eq!(ids(&r.events()), [1, 2]);
+    // 3-4 and 5-6 end with their own IDs; 7 + the event without one does not.
+    assert_eq!(r.header("long-poll-ahead"), Some("4, 6"));
+    let r = s.get("/rec?transport=long-poll&lastEventId=6", &[]).await;
+    assert_eq!(r.header("long-poll-cursor"), Some("7"));
+    assert_eq!(r.header("long-poll-ahead"), None);
+
+    // An ID repeated in the file: the poll after it would restart at its first block.
+    let file = "id: 1\ndata: 1\n\nid: 2\ndata: 2\n\nid: 3\ndata: 3\n\nid: 2\ndata: again\n\n\
+                id: 5\ndata: 5\n\nid: 6\ndata: 6\n\n";
+    let s = start(Config {
+        long_poll_batch: 2,
+        replays: vec![ReplayFile::parse("/rec", file.as_bytes()).unwrap()],
+        ..config()
+    })
+    .await;
+    let r = s.get("/rec?transport=long-poll", &[]).await;
+    assert_eq!(r.header("long-poll-ahead"), None);
+}
