@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 bash scripts/setup.sh build
 
-cargo build --lib --target wasm32-unknown-unknown --profile wasm-release -p wasm-sse
+cargo build --lib --target wasm32-unknown-unknown --profile wasm-release -p wasm-sse --features talc
 rm -rf dist && mkdir -p dist
 wasm-bindgen --target web --out-dir dist --out-name wasm_sse \
   "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm-release/wasm_sse.wasm"

@@ -11,6 +11,8 @@ const params = new URLSearchParams(location.search);
 const count = Number(params.get('count') ?? 200000);
 const rounds = Number(params.get('rounds') ?? 3);
 const stream = params.get('stream') ?? '/bench/stream';
+// `only=REGEX`: run just the contenders whose names match (for quick comparisons).
+const only = params.has('only') ? new RegExp(params.get('only')) : null;
 const out = document.getElementById('out');
 
 // The baseline: the browser's EventSource with a JS handler decoding each payload.
@@ -133,6 +135,9 @@ async function report(body) {
 try {
   await small.default({ module_or_path: '/pkg/wasm_sse_bg.wasm' });
   await fast.default({ module_or_path: '/pkg/speed/wasm_sse_bg.wasm' });
+  for (const name of Object.keys(contenders)) {
+    if (only && !only.test(name)) delete contenders[name];
+  }
   const times = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]));
   // Interleaved rounds, so that a slow moment of the machine hits every contender alike.
   for (let round = 0; round < rounds; round += 1) {

@@ -2,7 +2,10 @@
 // wasm-sse over each of its three transports, by fetch + eventsource-parser and by a
 // JSON-batch long-poll loop, in one headless Chromium run, all reading the same stream.
 //
-//   node bench/client/run.mjs [--count 200000] [--rounds 3]
+//   node bench/client/run.mjs [--count 200000] [--rounds 3] [--only REGEX]
+//
+// `--only` runs just the contenders whose names match REGEX (the goal ratios then print
+// only where both sides ran).
 //
 // Builds the wasm with the `bench` feature, records a stream of small JSON events, serves it
 // with the dev server (long polls answer batches of 1000 events), opens the page in Chromium
@@ -32,7 +35,7 @@ const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, stdio
 // (`wasm-speed`, opt-level 3) in pkg/speed/.
 for (const [profile, dir] of [['wasm-release', 'pkg'], ['wasm-speed', 'pkg/speed']]) {
   run('cargo', ['build', '--lib', '--target', 'wasm32-unknown-unknown', '--profile', profile,
-    '-p', 'wasm-sse', '--features', 'bench']);
+    '-p', 'wasm-sse', '--features', 'bench,talc']);
   run('wasm-bindgen', ['--target', 'web', '--out-dir', join(tmp, dir), '--out-name', 'wasm_sse',
     join(targetDir, `wasm32-unknown-unknown/${profile}/wasm_sse.wasm`)]);
 }
@@ -60,7 +63,9 @@ const base = await new Promise((resolve, reject) => {
   });
   server.on('exit', (code) => reject(new Error(`dev server exited (${code})`)));
 });
-const chromium = openPage(`${base}/index.html?count=${count}&rounds=${rounds}`);
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt > 0 ? `&only=${encodeURIComponent(process.argv[onlyAt + 1])}` : '';
+const chromium = openPage(`${base}/index.html?count=${count}&rounds=${rounds}${only}`);
 
 try {
   // 4. The page's figures, through the dev server's long-poll twin.
@@ -82,25 +87,27 @@ try {
   const baseline = rows[0][1];
   console.log(`\n${result.userAgent.match(/Chrom\w*\/[\d.]+/)?.[0] ?? 'Chromium'}, ${count} small JSON events, ` +
     `median of ${rounds} interleaved rounds, typed decode on every side, long-poll batches of ${batch}`);
-  console.log(`${'contender'.padEnd(52)} ${'events/s'.padStart(12)} ${'vs raw'.padStart(8)}`);
+  console.log(`${'contender'.padEnd(52)} ${'events/s'.padStart(12)} ${`vs ${rows[0][0] === 'EventSource + JS handler (raw)' ? 'raw' : 'first'}`.padStart(8)}`);
   for (const [name, rate] of rows) {
     console.log(`${name.padEnd(52)} ${Math.round(rate).toLocaleString('en-US').padStart(12)} ${(rate / baseline).toFixed(2).padStart(7)}x`);
   }
-  const ratio = (a, b) => (rates[a] / rates[b]).toFixed(2);
+  // A goal's ratio, printed only when both of its contenders ran (see `--only`).
+  const line = (label, a, b, goal = '') => {
+    if (rates[a] && rates[b]) console.log(`  ${label}: ${(rates[a] / rates[b]).toFixed(2)}x${goal}`);
+  };
   const raw = 'EventSource + JS handler (raw)';
   const rawId = 'EventSource + JS handler reading lastEventId';
   for (const build of ['', ', opt-level 3']) {
     console.log(`\nwasm-sse built with ${build ? 'opt-level 3 (wasm-speed)' : 'opt-level "z" (wasm-release, the npm package)'}:`);
-    if (!build) console.log(`  automatic transport (same origin: fetch) / raw EventSource: ${ratio(
-      'wasm-sse, automatic transport, Rust handler', raw)}x (goal 0.9x)`);
-    console.log(`  over EventSource / raw EventSource: ${ratio(
-      `wasm-sse over EventSource, Rust handler${build}`, raw)}x (goal 0.9x); / raw EventSource reading lastEventId: ${ratio(
-      `wasm-sse over EventSource, Rust handler${build}`, rawId)}x`);
-    console.log(`  over fetch / fetch + eventsource-parser: ${ratio(
-      `wasm-sse over fetch, Rust handler${build}`, 'fetch + eventsource-parser + JS handler')}x (goal 1.5x)`);
-    console.log(`  over long-poll / JSON-batch long-poll loop: ${ratio(
-      `wasm-sse over long-poll, Rust handler${build}`, 'JSON-batch long-poll loop + JS handler')}x (goal 2x)`);
-    console.log(`  over fetch / raw EventSource: ${ratio(`wasm-sse over fetch, Rust handler${build}`, raw)}x`);
+    if (!build) line('automatic transport (same origin: fetch) / raw EventSource',
+      'wasm-sse, automatic transport, Rust handler', raw, ' (goal 0.9x)');
+    line('over EventSource / raw EventSource', `wasm-sse over EventSource, Rust handler${build}`, raw, ' (goal 0.9x)');
+    line('over EventSource / raw EventSource reading lastEventId', `wasm-sse over EventSource, Rust handler${build}`, rawId);
+    line('over fetch / fetch + eventsource-parser', `wasm-sse over fetch, Rust handler${build}`,
+      'fetch + eventsource-parser + JS handler', ' (goal 1.5x)');
+    line('over long-poll / JSON-batch long-poll loop', `wasm-sse over long-poll, Rust handler${build}`,
+      'JSON-batch long-poll loop + JS handler', ' (goal 2x)');
+    line('over fetch / raw EventSource', `wasm-sse over fetch, Rust handler${build}`, raw);
   }
 } finally {
   await chromium.close();
