@@ -48,6 +48,10 @@ pub use typed::{DecodeError, DecodeErrorKind, JsonStream, Message, TypedStream};
 // (an event's buffer and strings, a typed payload's fields), which Talc serves in fewer
 // instructions, from less code (about 8 KiB of dlmalloc leave the module). Only where
 // wasm has no threads: Talc's single-threaded wasm allocator takes no lock.
-#[cfg(all(feature = "talc", target_family = "wasm", not(target_feature = "atomics")))]
+#[cfg(all(
+    feature = "talc",
+    target_family = "wasm",
+    not(target_feature = "atomics")
+))]
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
