@@ -18,6 +18,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 step "clippy (wasm32)"
 cargo clippy -p wasm-sse -p wasm-sse-codec --lib --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p wasm-sse --lib --features talc,bench --target wasm32-unknown-unknown -- -D warnings # the npm build and the benchmark
 cargo clippy -p wasm-sse --tests --target wasm32-unknown-unknown -- -D warnings
 cargo clippy -p wasm-sse-hooks -p wasm-sse-leptos -p wasm-sse-yew -p leptos-app -p yew-app --all-targets --target wasm32-unknown-unknown -- -D warnings
 
