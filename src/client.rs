@@ -410,11 +410,13 @@ impl Shared {
     }
 
     /// Hands one event from the current connection to the stream subscribers, unless it
-    /// is a replay of one already delivered; returns it for the handlers if it was admitted.
-    fn deliver(&mut self, mut event: Event) -> Option<Event> {
+    /// is a replay of one already delivered; returns whether it was admitted (then it goes
+    /// to the handlers too). The event is borrowed, not taken, so that the transport gets
+    /// it back to reuse its buffers.
+    fn deliver(&mut self, event: &mut Event) -> bool {
         self.delivered += 1;
         if !self.dedupe.admit(&event.last_event_id) {
-            return None;
+            return false;
         }
         if event.last_event_id.is_empty() {
             // The last event ID persists across reconnections (as in `EventSource`), but a
@@ -423,8 +425,8 @@ impl Shared {
         } else {
             self.last_event_id.clone_from(&event.last_event_id);
         }
-        self.dispatcher.dispatch(&event);
-        Some(event)
+        self.dispatcher.dispatch(event);
+        true
     }
 }
 
@@ -876,13 +878,14 @@ impl Driver {
         let shared = Rc::clone(&self.shared);
         let sink = Sink::new(
             reports_tx,
-            Rc::new(move |event| {
-                let admitted = shared.borrow_mut().deliver(event);
-                if let Some(event) = admitted {
+            Rc::new(move |mut event| {
+                let admitted = shared.borrow_mut().deliver(&mut event);
+                if admitted {
                     // Handlers run with nothing borrowed: they may use the client.
                     let handlers = Rc::clone(&shared.borrow().handlers);
                     handlers::call(&handlers, &event);
                 }
+                event
             }),
         );
         let mut request = self.request(kind);
@@ -999,11 +1002,11 @@ impl Driver {
                                 .borrow_mut()
                                 .emit(Lifecycle::Open { transport: kind });
                         }
-                        TransportEvent::Event(event) => {
+                        TransportEvent::Event(mut event) => {
                             // Only from sinks without a fast path; see `Sink`.
                             self.backoff.on_activity(now);
-                            let admitted = self.shared.borrow_mut().deliver(event);
-                            if let Some(event) = admitted {
+                            let admitted = self.shared.borrow_mut().deliver(&mut event);
+                            if admitted {
                                 let handlers = Rc::clone(&self.shared.borrow().handlers);
                                 handlers::call(&handlers, &event);
                             }

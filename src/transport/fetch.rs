@@ -430,14 +430,20 @@ pub(crate) fn feed_chunk(parser: &mut Parser, chunk: &[u8], sink: &Sink) -> Fed 
     let mut reported = false;
     let mut activity = false;
     let mut send = |report: TransportEvent| open &= sink.unbounded_send(report).is_ok();
-    let result = parser.feed(chunk, |item| {
+    // Each event is built in the buffers of the previous one once it is spent: its type and
+    // ID strings are refilled, and its data buffer goes back to the parser for a later
+    // event, so a steady stream allocates nothing per event here.
+    let result = parser.feed_recycling(chunk, |item| {
+        let mut spent = None;
         let report = match item {
             Item::Event(event) => {
                 events += 1;
-                TransportEvent::Event(into_event(event))
+                let (event, data) = into_event(event, sink.take_spare());
+                spent = data;
+                TransportEvent::Event(event)
             }
             Item::Retry(ms) => TransportEvent::Retry(Duration::from_millis(ms)),
-            Item::Comment(_) if activity => return,
+            Item::Comment(_) if activity => return None,
             Item::Comment(_) => {
                 activity = true;
                 TransportEvent::Activity
@@ -445,6 +451,7 @@ pub(crate) fn feed_chunk(parser: &mut Parser, chunk: &[u8], sink: &Sink) -> Fed 
         };
         reported = true;
         send(report);
+        spent
     });
     if let Err(ParseError::EventTooLarge { limit }) = result {
         reported = true;
@@ -457,14 +464,23 @@ pub(crate) fn feed_chunk(parser: &mut Parser, chunk: &[u8], sink: &Sink) -> Fed 
 }
 
 /// The codec's event as the crate's, moving the data (usually the large part) uncopied.
-fn into_event(event: wasm_sse_codec::Event) -> Event {
-    let event_type = event.event_type().to_owned();
-    let last_event_id = event.id().to_owned();
-    Event {
+/// The type and ID are copied into the strings of `spare` (a spent event) when there is
+/// one; its data buffer is returned for the parser to reuse.
+fn into_event(event: wasm_sse_codec::Event, spare: Option<Event>) -> (Event, Option<String>) {
+    let (mut event_type, mut last_event_id, spent) = match spare {
+        Some(spare) => (spare.event_type, spare.last_event_id, Some(spare.data)),
+        None => (String::new(), String::new(), None),
+    };
+    event_type.clear();
+    event_type.push_str(event.event_type());
+    last_event_id.clear();
+    last_event_id.push_str(event.id());
+    let event = Event {
         event_type,
         data: event.into_data(),
         last_event_id,
-    }
+    };
+    (event, spent)
 }
 
 #[cfg(test)]

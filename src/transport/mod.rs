@@ -202,8 +202,10 @@ pub(crate) enum TransportEvent {
     Failed(Failure),
 }
 
-/// Delivers one event to the client's subscribers, synchronously.
-pub(crate) type Deliver = Rc<dyn Fn(Event)>;
+/// Delivers one event to the client's subscribers, synchronously, and hands it back once
+/// spent (nothing keeps it: handlers only borrow it, subscribers get clones), so that the
+/// transport can build the next event in its buffers instead of allocating new ones.
+pub(crate) type Deliver = Rc<dyn Fn(Event) -> Event>;
 
 /// Where a transport sends what it sees.
 ///
@@ -218,6 +220,8 @@ pub(crate) struct Sink {
     reports: UnboundedSender<TransportEvent>,
     deliver: Option<Deliver>,
     announced: Rc<Cell<bool>>,
+    /// The event the last delivery handed back, until a transport takes it to reuse.
+    spare: Rc<Cell<Option<Event>>>,
 }
 
 impl Sink {
@@ -227,6 +231,7 @@ impl Sink {
             reports,
             deliver: Some(deliver),
             announced: Rc::default(),
+            spare: Rc::default(),
         }
     }
 
@@ -242,11 +247,17 @@ impl Sink {
                         .unbounded_send(TransportEvent::Activity)
                         .map_err(|_| Closed)?;
                 }
-                deliver(event);
+                self.spare.set(Some(deliver(event)));
                 Ok(())
             }
             (report, _) => self.reports.unbounded_send(report).map_err(|_| Closed),
         }
+    }
+
+    /// An event already delivered, whose `String`s a transport may clear and fill with the
+    /// next event's (saving their allocations); `None` when there is none to spare.
+    pub(crate) fn take_spare(&self) -> Option<Event> {
+        self.spare.take()
     }
 
     /// Whether the client stopped listening to this connection.
@@ -262,6 +273,7 @@ impl From<UnboundedSender<TransportEvent>> for Sink {
             reports,
             deliver: None,
             announced: Rc::default(),
+            spare: Rc::default(),
         }
     }
 }

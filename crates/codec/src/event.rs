@@ -15,6 +15,8 @@ pub struct Event {
     type_end: usize,
 }
 
+// The methods are `#[inline]`: each is a few instructions, called once per event from other
+// crates, which could not inline them otherwise (without LTO).
 impl Event {
     /// Builds an event from its parts (handy in tests and for clients that synthesise events).
     ///
@@ -29,6 +31,7 @@ impl Event {
     }
 
     /// `buf` must be `data ++ event_type ++ id` with the two offsets on char boundaries.
+    #[inline]
     pub(crate) fn from_parts(buf: String, data_end: usize, type_end: usize) -> Self {
         debug_assert!(data_end <= type_end && type_end <= buf.len());
         debug_assert!(buf.is_char_boundary(data_end) && buf.is_char_boundary(type_end));
@@ -41,6 +44,7 @@ impl Event {
 
     /// The event type: the last `event` field's value, or `"message"` when there was none
     /// (or it was empty).
+    #[inline]
     pub fn event_type(&self) -> &str {
         self.buf
             .get(self.data_end..self.type_end)
@@ -48,17 +52,20 @@ impl Event {
     }
 
     /// The data: every `data` field's value joined with `"\n"`.
+    #[inline]
     pub fn data(&self) -> &str {
         self.buf.get(..self.data_end).unwrap_or_default()
     }
 
     /// The last-event-ID buffer at dispatch (`""` when no `id` field was ever seen or the
     /// last one was empty). Like `MessageEvent.lastEventId`, it persists across events.
+    #[inline]
     pub fn id(&self) -> &str {
         self.buf.get(self.type_end..).unwrap_or_default()
     }
 
     /// Takes the data out without copying (the allocation is reused).
+    #[inline]
     pub fn into_data(self) -> String {
         let mut buf = self.buf;
         buf.truncate(self.data_end);

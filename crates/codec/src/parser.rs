@@ -94,6 +94,9 @@ pub struct Parser {
     discarding: bool,
     /// Capacity to reserve for the next event's data (the size of the previous event).
     size_hint: usize,
+    /// A spent buffer handed back through [`Parser::feed_recycling`] (empty, capacity 0
+    /// when none): the next event's data buffer starts in it instead of a new allocation.
+    spare: String,
 }
 
 impl Default for Parser {
@@ -126,6 +129,7 @@ impl Parser {
             pending_cr: false,
             discarding: false,
             size_hint: 0,
+            spare: String::new(),
         }
     }
 
@@ -156,6 +160,25 @@ impl Parser {
     /// dropped, parsing goes on after its closing blank line, and the error is returned once
     /// the whole chunk has been parsed (items before and after it have been reported).
     pub fn feed<F: FnMut(Item)>(&mut self, chunk: &[u8], mut on_item: F) -> Result<(), ParseError> {
+        self.feed_recycling(chunk, |item| {
+            on_item(item);
+            None
+        })
+    }
+
+    /// As [`Parser::feed`], but `on_item` may hand back a spent `String` (typically the data
+    /// of an earlier event, taken with [`Event::into_data`], once its consumer is done with
+    /// it) for the parser to build a later event in, instead of allocating a new buffer.
+    ///
+    /// This is only a hint that saves one allocation per event in a steady stream: the
+    /// items reported are exactly those [`Parser::feed`] reports. The parser keeps at most
+    /// one such buffer, clears it, and drops it instead when it is much larger than the
+    /// latest event (so a single huge event is not kept alive by recycling).
+    pub fn feed_recycling<F: FnMut(Item) -> Option<String>>(
+        &mut self,
+        chunk: &[u8],
+        mut on_item: F,
+    ) -> Result<(), ParseError> {
         let mut chunk = chunk;
         if self.bom < 3 {
             chunk = self.skip_bom(chunk);
@@ -339,7 +362,7 @@ impl Parser {
 
     /// A blank line: ends a dropped event, or dispatches the event.
     #[inline]
-    fn blank_line<F: FnMut(Item)>(&mut self, on_item: &mut F) {
+    fn blank_line<F: FnMut(Item) -> Option<String>>(&mut self, on_item: &mut F) {
         if self.discarding {
             // The blank line ends the dropped event.
             self.discarding = false;
@@ -353,7 +376,12 @@ impl Parser {
     /// goes on as [`Parser::line_str`]. Line terminators, `:` and the space are ASCII, and
     /// replacement never absorbs an ASCII byte, so decoding the whole line equals decoding
     /// its name and value separately.
-    fn line_bytes<F: FnMut(Item)>(&mut self, line: &[u8], on_item: &mut F, too_large: &mut bool) {
+    fn line_bytes<F: FnMut(Item) -> Option<String>>(
+        &mut self,
+        line: &[u8],
+        on_item: &mut F,
+        too_large: &mut bool,
+    ) {
         if line.is_empty() {
             self.blank_line(on_item);
             return;
@@ -374,7 +402,7 @@ impl Parser {
     /// `raw_len` is the line's length on the wire; `lossy` says whether it was decoded with
     /// replacements (the decoded buffers are then checked against the limit too).
     #[inline]
-    fn line_str<F: FnMut(Item)>(
+    fn line_str<F: FnMut(Item) -> Option<String>>(
         &mut self,
         line: &str,
         raw_len: usize,
@@ -394,7 +422,10 @@ impl Parser {
             [b'i', b'd', b':', ..] => (Field::Id, strip_space(line.get(3..))),
             [b'e', b'v', b'e', b'n', b't', b':', ..] => (Field::Event, strip_space(line.get(6..))),
             [b':', ..] => {
-                on_item(Item::Comment(strip_space(line.get(1..)).to_owned()));
+                self.emit(
+                    on_item,
+                    Item::Comment(strip_space(line.get(1..)).to_owned()),
+                );
                 return;
             }
             _ => {
@@ -418,7 +449,9 @@ impl Parser {
         match field {
             Field::Data => {
                 if self.data.capacity() == 0 {
-                    self.data = String::with_capacity(self.size_hint.max(value.len() + 1));
+                    // The recycled buffer, when there is one (else this allocates).
+                    self.data = mem::take(&mut self.spare);
+                    self.data.reserve_exact(self.size_hint.max(value.len() + 1));
                 }
                 self.data.push_str(value);
                 self.data.push('\n');
@@ -447,7 +480,7 @@ impl Parser {
                     let ms = value.bytes().fold(0u64, |n, d| {
                         n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
                     });
-                    on_item(Item::Retry(ms));
+                    self.emit(on_item, Item::Retry(ms));
                 }
             }
         }
@@ -475,7 +508,7 @@ impl Parser {
 
     /// A blank line: dispatch the event, if any.
     #[inline]
-    fn dispatch<F: FnMut(Item)>(&mut self, on_item: &mut F) {
+    fn dispatch<F: FnMut(Item) -> Option<String>>(&mut self, on_item: &mut F) {
         self.commit_id();
         if self.data.is_empty() {
             self.event_type.clear();
@@ -499,7 +532,26 @@ impl Parser {
         if buf.capacity() > 2 * len + 64 {
             buf.shrink_to_fit();
         }
-        on_item(Item::Event(Event::from_parts(buf, data_end, type_end)));
+        self.emit(
+            on_item,
+            Item::Event(Event::from_parts(buf, data_end, type_end)),
+        );
+    }
+
+    /// Reports `item`, keeping the buffer `on_item` may hand back (see
+    /// [`Parser::feed_recycling`]).
+    #[inline]
+    fn emit<F: FnMut(Item) -> Option<String>>(&mut self, on_item: &mut F, item: Item) {
+        if let Some(mut buf) = on_item(item) {
+            // A buffer the next event of about the latest one's size would not shrink
+            // again (see `dispatch`); anything larger is not worth keeping alive.
+            if self.spare.capacity() == 0
+                && buf.capacity() <= self.size_hint.saturating_mul(2).saturating_add(64)
+            {
+                buf.clear();
+                self.spare = buf;
+            }
+        }
     }
 }
 

@@ -6,7 +6,7 @@ mod common;
 
 use common::{ev, lines, parse_chunks, reference};
 use proptest::prelude::*;
-use wasm_sse_codec::{EventBuilder, Item};
+use wasm_sse_codec::{EventBuilder, Item, Parser};
 
 /// Bytes drawn mostly from the stream format's own tokens, so that generated streams hit
 /// the interesting paths (fields, terminators, BOMs, split UTF-8, invalid bytes).
@@ -137,6 +137,38 @@ proptest! {
         let (byte_items, byte_errors) = parse_chunks(input.chunks(1), limit);
         prop_assert_eq!(&byte_items, &items);
         prop_assert_eq!(byte_errors > 0, errors > 0);
+    }
+
+    /// Handing spent buffers back through `feed_recycling` changes nothing: the same items
+    /// and errors as `feed`, whatever the buffers hold, and the same memory bound.
+    #[test]
+    fn recycling_changes_nothing(input in stream(), cuts in cuts(), limit in prop_oneof![Just(usize::MAX), 0usize..40]) {
+        let (items, errors) = parse_chunks(chunked(&input, &cuts), limit);
+        let mut parser = Parser::with_max_event_size(limit);
+        let mut recycled = Vec::new();
+        let mut recycled_errors = 0;
+        for chunk in chunked(&input, &cuts) {
+            let fed = parser.feed_recycling(chunk, |item| {
+                let spent = match &item {
+                    // The whole buffer (type and id too), left dirty for the parser to clear.
+                    Item::Event(event) => {
+                        let mut buf = event.clone().into_data();
+                        buf.push_str(event.event_type());
+                        buf.push_str(event.id());
+                        buf
+                    }
+                    Item::Comment(text) => text.clone(),
+                    Item::Retry(_) => String::with_capacity(16),
+                };
+                recycled.push(item);
+                Some(spent)
+            });
+            recycled_errors += usize::from(fed.is_err());
+            prop_assert!(parser.buffered_len() <= limit);
+        }
+        parser.finish();
+        prop_assert_eq!(recycled, items);
+        prop_assert_eq!(recycled_errors, errors);
     }
 
     /// The parser agrees with a literal transcription of the standard (decode everything,
