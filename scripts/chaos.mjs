@@ -90,6 +90,9 @@ const serverArgs = (port) => [
   '--addr', `127.0.0.1:${port}`, '--www', join(root, 'tests/chaos'), '--pkg', join(root, 'dist'),
   '--demo-interval-ms', '0', '--retry-ms', '50', '--retain', String(N + 100),
   '--long-poll-timeout-ms', '5000', '--shutdown-grace-ms', '1000',
+  // Small long-poll batches: a client that falls behind (after every forced disconnect) is
+  // answered with Long-Poll-Ahead, so its pipelined polls meet the cut bodies too.
+  '--long-poll-batch', '8',
   '--state-dir', stateDir, '--chaos', String(seed), '--chaos-topics', 'chaos-',
   '--chaos-max-bytes', String(maxBytes), '--chaos-max-ms', '1000',
 ];
