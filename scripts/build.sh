@@ -22,18 +22,24 @@ node_modules/.bin/wasm-opt --minify-imports-and-exports-and-modules $features \
 node scripts/minify-names.mjs dist/names.json
 rm dist/names.json
 cp npm/index.js npm/node.js npm/index.d.ts dist/
-# The SseClient layer and wasm-bindgen's glue ship without their comments (TypeScript's
-# transpiler, which changes nothing else at target ESNext): about 1 KiB less gzipped each.
-# The glue's comments are the Rust doc comments of src/js/ and its `@ts-self-types` pointer
-# to the raw declarations, which are not shipped.
+# The SseClient layer and wasm-bindgen's glue ship minified (Oxc's minifier, in rolldown):
+# without comments and whitespace, with short local names (1.9 KiB less gzipped than
+# comment stripping alone). Only mangling: no compression passes, which rewrite the code;
+# `keepNames`, so classes and functions keep their `name` (`SseError`, `SseClient`). The
+# glue's comments are the Rust doc comments of src/js/ and its `@ts-self-types` pointer to
+# the raw declarations, which are not shipped.
 node --input-type=module -e "
-  import ts from 'typescript';
+  import { minifySync } from 'rolldown/utils';
   import { readFileSync, writeFileSync } from 'node:fs';
-  const options = { target: ts.ScriptTarget.ESNext, module: ts.ModuleKind.ESNext, removeComments: true };
-  const strip = (file) => ts.transpileModule(readFileSync(file, 'utf8'), { compilerOptions: options }).outputText;
+  const options = { module: true, compress: false, mangle: { keepNames: true } };
+  const minify = (file) => {
+    const result = minifySync(file, readFileSync(file, 'utf8'), options);
+    if (result.errors.length) throw new Error(file + ': ' + result.errors.map((e) => e.message).join('; '));
+    return result.code;
+  };
   const header = '// wasm-sse: the SseClient layer. Commented source: npm/client.js in the repository.\\n';
-  writeFileSync('dist/client.js', header + strip('npm/client.js'));
-  writeFileSync('dist/wasm_sse.js', strip('dist/wasm_sse.js'));
+  writeFileSync('dist/client.js', header + minify('npm/client.js'));
+  writeFileSync('dist/wasm_sse.js', minify('dist/wasm_sse.js'));
 "
 # The public types are npm/index.d.ts; wasm-bindgen's raw declarations are not the API.
 rm -f dist/.gitignore dist/wasm_sse.d.ts dist/wasm_sse_bg.wasm.d.ts
