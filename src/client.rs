@@ -22,9 +22,9 @@ use std::time::Duration;
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 use std::future::Future;
 
-use futures::future::{Fuse, FusedFuture, LocalBoxFuture};
+use futures::future::{Either, Fuse, FusedFuture, LocalBoxFuture};
 use futures::stream::FusedStream;
-use futures::{FutureExt, Stream, StreamExt};
+use futures::{future, FutureExt, Stream, StreamExt};
 use gloo_timers::future::TimeoutFuture;
 use serde::de::DeserializeOwned;
 
@@ -775,10 +775,13 @@ impl Driver {
             if timer.is_terminated() && !blocked {
                 return None;
             }
-            let command = futures::select_biased! {
-                command = commands.next() => command,
-                () = timer => continue,
-            };
+            // Commands first, then the timer (a `poll_fn`, not `select_biased!`: see `Step`).
+            let command = future::poll_fn(|cx| match commands.poll_next_unpin(cx) {
+                Poll::Ready(command) => Poll::Ready(Some(command)),
+                Poll::Pending => timer.poll_unpin(cx).map(|()| None),
+            })
+            .await;
+            let Some(command) = command else { continue };
             match command {
                 None | Some(Command::Close) => return Some(CloseReason::Requested),
                 Some(Command::Listen(name)) => self.add_event_type(name),
@@ -890,16 +893,19 @@ impl Driver {
         );
         let mut request = self.request(kind);
         if let Some(provider) = self.options.header_provider.clone() {
-            let pending = provider().fuse();
-            futures::pin_mut!(pending);
+            let mut pending = provider();
+            // Commands first, then the headers (a `poll_fn`, not `select_biased!`: see `Step`).
             let headers = loop {
-                futures::select_biased! {
-                    command = commands.next() => match command {
-                        None | Some(Command::Close) => return Outcome::Close,
-                        Some(Command::Listen(name)) => self.add_event_type(name),
-                        Some(Command::Page(signal)) => self.on_page(signal),
-                    },
-                    headers = pending => break headers,
+                let next = future::poll_fn(|cx| match commands.poll_next_unpin(cx) {
+                    Poll::Ready(command) => Poll::Ready(Either::Left(command)),
+                    Poll::Pending => pending.poll_unpin(cx).map(Either::Right),
+                })
+                .await;
+                match next {
+                    Either::Left(None | Some(Command::Close)) => return Outcome::Close,
+                    Either::Left(Some(Command::Listen(name))) => self.add_event_type(name),
+                    Either::Left(Some(Command::Page(signal))) => self.on_page(signal),
+                    Either::Right(headers) => break headers,
                 }
             };
             match headers {
@@ -935,12 +941,24 @@ impl Driver {
             .filter(|_| self.options.transport.is_none() && kind != TransportKind::LongPoll);
         let mut silent = Fuse::terminated();
         loop {
-            let step = futures::select_biased! {
-                command = commands.next() => Step::Command(command),
-                report = reports.next() => Step::Report(report),
-                () = watchdog => Step::Watchdog,
-                () = opening => Step::ConnectTimeout,
-                () = silent => {
+            let step = future::poll_fn(|cx| {
+                if let Poll::Ready(command) = commands.poll_next_unpin(cx) {
+                    return Poll::Ready(Step::Command(command));
+                }
+                if let Poll::Ready(report) = reports.poll_next_unpin(cx) {
+                    return Poll::Ready(Step::Report(report));
+                }
+                if watchdog.poll_unpin(cx).is_ready() {
+                    return Poll::Ready(Step::Watchdog);
+                }
+                if opening.poll_unpin(cx).is_ready() {
+                    return Poll::Ready(Step::ConnectTimeout);
+                }
+                silent.poll_unpin(cx).map(|()| Step::Silent)
+            })
+            .await;
+            match step {
+                Step::Silent => {
                     let waited = downgrade_after.unwrap_or_default();
                     // Concatenated, not `format!`ed: no formatting machinery in the wasm.
                     let ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX);
@@ -952,8 +970,6 @@ impl Driver {
                             + " (a proxy buffering the response?)",
                     );
                 }
-            };
-            match step {
                 Step::Command(None | Some(Command::Close)) => return Outcome::Close,
                 Step::Command(Some(Command::Listen(name))) => {
                     live.add_event_type(&name);
@@ -1060,12 +1076,16 @@ impl Driver {
     }
 }
 
-/// One turn of the connection loop.
+/// One turn of the connection loop: the first of its inputs that is ready, polled in this
+/// order by a `poll_fn` rather than by `futures::select_biased!`, whose expansion (and its
+/// panic for when every branch has terminated, which cannot happen here: a closed command
+/// or report channel ends the loop, and a finished timer stays pending) is larger in the wasm.
 enum Step {
     Command(Option<Command>),
     Report(Option<TransportEvent>),
     Watchdog,
     ConnectTimeout,
+    Silent,
 }
 
 /// A cancel-on-drop timer that is already done for a zero delay.
