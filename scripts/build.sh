@@ -8,7 +8,9 @@ bash scripts/setup.sh build
 
 cargo build --lib --target wasm32-unknown-unknown --profile wasm-release -p wasm-sse --features talc
 rm -rf dist && mkdir -p dist
-wasm-bindgen --target web --out-dir dist --out-name wasm_sse \
+# `--encode-into always`: no fallback for engines without `TextEncoder.encodeInto`, which all
+# engines that run this wasm (it needs reference types) have.
+wasm-bindgen --target web --encode-into always --out-dir dist --out-name wasm_sse \
   "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm-release/wasm_sse.wasm"
 # The features rustc enables by default for wasm32-unknown-unknown, so wasm-opt may keep using them.
 features="--enable-bulk-memory --enable-mutable-globals --enable-nontrapping-float-to-int
