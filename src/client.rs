@@ -388,6 +388,12 @@ enum Command {
     Page(PageSignal),
 }
 
+impl From<PageSignal> for Command {
+    fn from(signal: PageSignal) -> Self {
+        Self::Page(signal)
+    }
+}
+
 struct Shared {
     dispatcher: Dispatcher,
     lifecycle: Vec<UnboundedSender<Lifecycle>>,
@@ -702,10 +708,8 @@ impl Driver {
         mut commands: UnboundedReceiver<Command>,
         self_tx: UnboundedSender<Command>,
     ) {
-        let (page_tx, page_rx) = unbounded();
-        let _page = PageEvents::listen(page_tx, self.options.pause_when_hidden);
-        // Page signals join the command channel, so one `select` serves both.
-        wasm_bindgen_futures::spawn_local(forward_page(page_rx, self_tx));
+        // Page signals join the command channel, so one poll serves both.
+        let _page = PageEvents::listen(self_tx, self.options.pause_when_hidden);
         self.hidden = self.options.pause_when_hidden && crate::page::page_hidden();
 
         let mut attempt = 0;
@@ -1095,14 +1099,6 @@ fn sleep(delay: Duration) -> Fuse<TimeoutFuture> {
     }
     let millis = u32::try_from(delay.as_millis()).unwrap_or(u32::MAX);
     TimeoutFuture::new(millis).fuse()
-}
-
-async fn forward_page(mut from: UnboundedReceiver<PageSignal>, to: UnboundedSender<Command>) {
-    while let Some(signal) = from.next().await {
-        if to.unbounded_send(Command::Page(signal)).is_err() {
-            break;
-        }
-    }
 }
 
 /// A stream of [`Event`]s from a [`Client`]; ends (`None`) when the client closes.
