@@ -289,63 +289,75 @@ fn failure(f: &Failure) -> [JsValue; 3] {
 /// * `["closed"]` (requested) or `["closed", type, status, detail, count, lastType]`
 ///   (`["closed", "invalid-option", undefined, detail, option]` for a bad option)
 fn encode(change: &Lifecycle) -> Array {
-    let items: Vec<JsValue> = match change {
+    // Pushed straight onto the JS array: no `Vec` of `JsValue`s to grow, move and free.
+    let items = Array::new();
+    let push = |item: JsValue| {
+        items.push(&item);
+    };
+    match change {
         Lifecycle::Connecting {
             attempt,
             delay,
             transport,
-        } => vec![
-            "connecting".into(),
-            int(*attempt),
-            duration(*delay),
-            transport.as_str().into(),
-        ],
-        Lifecycle::Open { transport } => vec!["open".into(), transport.as_str().into()],
-        Lifecycle::Reconnecting { reason } => {
-            let mut items = vec!["failure".into()];
-            items.extend(failure(reason));
-            items
+        } => {
+            push("connecting".into());
+            push(int(*attempt));
+            push(duration(*delay));
+            push(transport.as_str().into());
         }
-        Lifecycle::EventTooLarge { limit } => vec!["too-large".into(), int(*limit as f64)],
+        Lifecycle::Open { transport } => {
+            push("open".into());
+            push(transport.as_str().into());
+        }
+        Lifecycle::Reconnecting { reason } => {
+            push("failure".into());
+            failure(reason).into_iter().for_each(push);
+        }
+        Lifecycle::EventTooLarge { limit } => {
+            push("too-large".into());
+            push(int(*limit as f64));
+        }
         // Added by the transports work (issue #6): the switch to long polling.
-        Lifecycle::Downgraded { from, to, reason } => vec![
-            "downgraded".into(),
-            from.as_str().into(),
-            to.as_str().into(),
-            reason.into(),
-        ],
+        Lifecycle::Downgraded { from, to, reason } => {
+            push("downgraded".into());
+            push(from.as_str().into());
+            push(to.as_str().into());
+            push(reason.into());
+        }
         Lifecycle::Closed { reason } => {
-            let mut items = vec!["closed".into()];
+            push("closed".into());
             match reason {
                 CloseReason::Requested => {}
-                CloseReason::Stopped(StopReason::NoContent) => items.push("no-content".into()),
-                CloseReason::Stopped(StopReason::Fatal(f)) => items.extend(failure(f)),
+                CloseReason::Stopped(StopReason::NoContent) => push("no-content".into()),
+                CloseReason::Stopped(StopReason::Fatal(f)) => failure(f).into_iter().for_each(push),
                 CloseReason::Stopped(StopReason::AttemptsExhausted { attempts, last }) => {
                     let [last, status, detail] = failure(last);
-                    items.extend(["attempts-exhausted".into(), status, detail, int(*attempts)]);
-                    items.push(last);
+                    push("attempts-exhausted".into());
+                    push(status);
+                    push(detail);
+                    push(int(*attempts));
+                    push(last);
                 }
                 CloseReason::Stopped(StopReason::ElapsedExhausted { elapsed, last }) => {
                     let [last, status, detail] = failure(last);
-                    items.extend([
-                        "elapsed-exhausted".into(),
-                        status,
-                        detail,
-                        duration(*elapsed),
-                    ]);
-                    items.push(last);
+                    push("elapsed-exhausted".into());
+                    push(status);
+                    push(detail);
+                    push(duration(*elapsed));
+                    push(last);
                 }
                 CloseReason::Error(error) => {
-                    items.extend([error.kind().into(), JsValue::UNDEFINED, detail(error)]);
+                    push(error.kind().into());
+                    push(JsValue::UNDEFINED);
+                    push(detail(error));
                     if let Error::InvalidOption { option, .. } = error {
-                        items.push((*option).into());
+                        push((*option).into());
                     }
                 }
             }
-            items
         }
-    };
-    items.into_iter().collect()
+    }
+    items
 }
 
 /// The error's details without `format!` (the JS layer writes the message).
