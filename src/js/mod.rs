@@ -237,11 +237,14 @@ fn pairs(value: &JsValue) -> Vec<(String, String)> {
     let Some(array) = value.dyn_ref::<Array>() else {
         return Vec::new();
     };
-    let strings: Vec<String> = array.iter().filter_map(|v| v.as_string()).collect();
-    strings
-        .chunks_exact(2)
-        .map(|pair| (pair[0].clone(), pair[1].clone()))
-        .collect()
+    // Paired as they come (an odd string out is dropped): no intermediate `Vec` of strings
+    // to clone from, and no indexing.
+    let mut strings = array.iter().filter_map(|v| v.as_string());
+    let mut pairs = Vec::new();
+    while let (Some(name), Some(value)) = (strings.next(), strings.next()) {
+        pairs.push((name, value));
+    }
+    pairs
 }
 
 /// The message of a thrown JS value (an `Error`'s `message`, or the value as a string).
