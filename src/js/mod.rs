@@ -18,7 +18,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::reconnect::{Failure, ReconnectPolicy, StopReason};
-use crate::{Client, CloseReason, Error, Handler, Lifecycle, Method, ReadyState, TransportKind};
+use crate::{Client, CloseReason, Error, Handler, Lifecycle, Method, TransportKind};
 
 #[cfg(feature = "bench")]
 mod bench;
@@ -35,6 +35,9 @@ pub fn version() -> String {
 ///   that delivered it.
 /// * `onChange(change)` receives every [`Lifecycle`] change as an array whose first item
 ///   names it (see `npm/client.js` for the layout).
+///
+/// The ready state and the transport have no getters: `npm/client.js` follows them from the
+/// `onChange` arrays, and each export costs wasm and glue.
 ///
 /// Dropping it (`free()`) closes the client and releases everything it holds.
 #[wasm_bindgen]
@@ -88,26 +91,10 @@ impl RawClient {
         })
     }
 
-    /// `0` connecting, `1` open, `2` closed, as `EventSource.readyState`.
-    #[wasm_bindgen(getter, js_name = readyState)]
-    pub fn ready_state(&self) -> u8 {
-        match self.client.ready_state() {
-            ReadyState::Connecting => 0,
-            ReadyState::Open => 1,
-            ReadyState::Closed => 2,
-        }
-    }
-
     /// The ID of the last event delivered; `""` when none.
     #[wasm_bindgen(getter, js_name = lastEventId)]
     pub fn last_event_id(&self) -> String {
         self.client.last_event_id()
-    }
-
-    /// The transport of the current (or last) connection, if one was opened.
-    #[wasm_bindgen(getter)]
-    pub fn transport(&self) -> Option<String> {
-        self.client.transport().map(|kind| kind.as_str().to_owned())
     }
 
     /// Makes sure events of type `name` are delivered (the browser's `EventSource` only
