@@ -37,9 +37,9 @@ pub fn version() -> String {
 ///   names it (see `npm/client.js` for the layout).
 ///
 /// The ready state and the transport have no getters: `npm/client.js` follows them from the
-/// `onChange` arrays, and each export costs wasm and glue.
-///
-/// Dropping it (`free()`) closes the client and releases everything it holds.
+/// `onChange` arrays, and each export costs wasm and glue. There is no `close()` either:
+/// dropping it (`free()`, which is how `SseClient` closes) closes the client and releases
+/// everything it holds.
 #[wasm_bindgen]
 pub struct RawClient {
     client: Client,
@@ -101,11 +101,6 @@ impl RawClient {
     /// delivers named events to listeners registered for the name).
     pub fn listen(&self, name: &str) {
         self.client.listen_for(name);
-    }
-
-    /// Closes the connection for good.
-    pub fn close(&self) {
-        self.client.close();
     }
 }
 
