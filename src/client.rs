@@ -561,7 +561,7 @@ impl Client {
         handler: impl FnMut(&Event) + 'static,
     ) -> Handler {
         let name = event_type.into();
-        self.listen_for(&name);
+        self.listen_for(name.clone());
         let handlers = Rc::clone(&self.shared.borrow().handlers);
         handlers::add(&handlers, Filter::Type(name), handler)
     }
@@ -590,7 +590,7 @@ impl Client {
     /// The events of one type, in arrival order. Ends when the client closes.
     pub fn subscribe(&self, event_type: impl Into<String>) -> EventStream {
         let name = event_type.into();
-        self.listen_for(&name);
+        self.listen_for(name.clone());
         EventStream(
             self.shared
                 .borrow_mut()
@@ -630,7 +630,7 @@ impl Client {
     pub fn typed<E: DeserializeOwned>(&self) -> TypedStream<E> {
         let variants = variant_names::<E>();
         for name in variants {
-            self.listen_for(name);
+            self.listen_for((*name).to_owned());
         }
         TypedStream::new(self.events(), variants)
     }
@@ -647,10 +647,8 @@ impl Client {
 
     /// Makes sure events of type `name` reach [`events`](Self::events) (the browser's
     /// `EventSource` delivers named events only to listeners registered for the name).
-    pub(crate) fn listen_for(&self, name: &str) {
-        let _ = self
-            .commands
-            .unbounded_send(Command::Listen(name.to_owned()));
+    pub(crate) fn listen_for(&self, name: String) {
+        let _ = self.commands.unbounded_send(Command::Listen(name));
     }
 
     /// Closes the connection for good. Every stream ends once the driver has released the

@@ -99,7 +99,8 @@ impl RawClient {
 
     /// Makes sure events of type `name` are delivered (the browser's `EventSource` only
     /// delivers named events to listeners registered for the name).
-    pub fn listen(&self, name: &str) {
+    // An owned `String`: the one the glue copied the name into is sent on as it is.
+    pub fn listen(&self, name: String) {
         self.client.listen_for(name);
     }
 }
