@@ -335,7 +335,7 @@ fn encode(change: &Lifecycle) -> Array {
                 CloseReason::Error(error) => {
                     push(error.kind().into());
                     push(JsValue::UNDEFINED);
-                    push(detail(error));
+                    push(detail(error).into());
                     if let Error::InvalidOption { option, .. } = error {
                         push((*option).into());
                     }
@@ -347,16 +347,16 @@ fn encode(change: &Lifecycle) -> Array {
 }
 
 /// The error's details without `format!` (the JS layer writes the message).
-fn detail(error: &Error) -> JsValue {
+fn detail(error: &Error) -> &str {
     match error {
-        Error::InvalidUrl { reason, .. } | Error::InvalidOption { reason, .. } => reason.into(),
-        Error::Unsupported(s) | Error::HeaderProvider(s) | Error::Js(s) => s.into(),
+        Error::InvalidUrl { reason, .. } | Error::InvalidOption { reason, .. } => reason,
+        Error::Unsupported(s) | Error::HeaderProvider(s) | Error::Js(s) => s,
     }
 }
 
 /// A JS `Error` with the error's details as message and its kind in `type`.
 fn to_js_error(error: Error) -> JsValue {
-    let js = js_sys::Error::new(&detail(&error).as_string().unwrap_or_default());
+    let js = js_sys::Error::new(detail(&error));
     let _ = Reflect::set(&js, &"type".into(), &error.kind().into());
     if let Error::InvalidOption { option, .. } = error {
         let _ = Reflect::set(&js, &"option".into(), &option.into());
