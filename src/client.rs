@@ -22,9 +22,9 @@ use std::time::Duration;
 use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
 use std::future::Future;
 
-use futures::future::{Fuse, FusedFuture, LocalBoxFuture};
+use futures::future::{Either, Fuse, FusedFuture, LocalBoxFuture};
 use futures::stream::FusedStream;
-use futures::{FutureExt, Stream, StreamExt};
+use futures::{future, FutureExt, Stream, StreamExt};
 use gloo_timers::future::TimeoutFuture;
 use serde::de::DeserializeOwned;
 
@@ -388,6 +388,12 @@ enum Command {
     Page(PageSignal),
 }
 
+impl From<PageSignal> for Command {
+    fn from(signal: PageSignal) -> Self {
+        Self::Page(signal)
+    }
+}
+
 struct Shared {
     dispatcher: Dispatcher,
     lifecycle: Vec<UnboundedSender<Lifecycle>>,
@@ -555,7 +561,7 @@ impl Client {
         handler: impl FnMut(&Event) + 'static,
     ) -> Handler {
         let name = event_type.into();
-        self.listen_for(&name);
+        self.listen_for(name.clone());
         let handlers = Rc::clone(&self.shared.borrow().handlers);
         handlers::add(&handlers, Filter::Type(name), handler)
     }
@@ -584,7 +590,7 @@ impl Client {
     /// The events of one type, in arrival order. Ends when the client closes.
     pub fn subscribe(&self, event_type: impl Into<String>) -> EventStream {
         let name = event_type.into();
-        self.listen_for(&name);
+        self.listen_for(name.clone());
         EventStream(
             self.shared
                 .borrow_mut()
@@ -624,7 +630,7 @@ impl Client {
     pub fn typed<E: DeserializeOwned>(&self) -> TypedStream<E> {
         let variants = variant_names::<E>();
         for name in variants {
-            self.listen_for(name);
+            self.listen_for((*name).to_owned());
         }
         TypedStream::new(self.events(), variants)
     }
@@ -641,10 +647,8 @@ impl Client {
 
     /// Makes sure events of type `name` reach [`events`](Self::events) (the browser's
     /// `EventSource` delivers named events only to listeners registered for the name).
-    pub(crate) fn listen_for(&self, name: &str) {
-        let _ = self
-            .commands
-            .unbounded_send(Command::Listen(name.to_owned()));
+    pub(crate) fn listen_for(&self, name: String) {
+        let _ = self.commands.unbounded_send(Command::Listen(name));
     }
 
     /// Closes the connection for good. Every stream ends once the driver has released the
@@ -702,10 +706,8 @@ impl Driver {
         mut commands: UnboundedReceiver<Command>,
         self_tx: UnboundedSender<Command>,
     ) {
-        let (page_tx, page_rx) = unbounded();
-        let _page = PageEvents::listen(page_tx, self.options.pause_when_hidden);
-        // Page signals join the command channel, so one `select` serves both.
-        wasm_bindgen_futures::spawn_local(forward_page(page_rx, self_tx));
+        // Page signals join the command channel, so one poll serves both.
+        let _page = PageEvents::listen(self_tx, self.options.pause_when_hidden);
         self.hidden = self.options.pause_when_hidden && crate::page::page_hidden();
 
         let mut attempt = 0;
@@ -775,10 +777,13 @@ impl Driver {
             if timer.is_terminated() && !blocked {
                 return None;
             }
-            let command = futures::select_biased! {
-                command = commands.next() => command,
-                () = timer => continue,
-            };
+            // Commands first, then the timer (a `poll_fn`, not `select_biased!`: see `Step`).
+            let command = future::poll_fn(|cx| match commands.poll_next_unpin(cx) {
+                Poll::Ready(command) => Poll::Ready(Some(command)),
+                Poll::Pending => timer.poll_unpin(cx).map(|()| None),
+            })
+            .await;
+            let Some(command) = command else { continue };
             match command {
                 None | Some(Command::Close) => return Some(CloseReason::Requested),
                 Some(Command::Listen(name)) => self.add_event_type(name),
@@ -890,16 +895,19 @@ impl Driver {
         );
         let mut request = self.request(kind);
         if let Some(provider) = self.options.header_provider.clone() {
-            let pending = provider().fuse();
-            futures::pin_mut!(pending);
+            let mut pending = provider();
+            // Commands first, then the headers (a `poll_fn`, not `select_biased!`: see `Step`).
             let headers = loop {
-                futures::select_biased! {
-                    command = commands.next() => match command {
-                        None | Some(Command::Close) => return Outcome::Close,
-                        Some(Command::Listen(name)) => self.add_event_type(name),
-                        Some(Command::Page(signal)) => self.on_page(signal),
-                    },
-                    headers = pending => break headers,
+                let next = future::poll_fn(|cx| match commands.poll_next_unpin(cx) {
+                    Poll::Ready(command) => Poll::Ready(Either::Left(command)),
+                    Poll::Pending => pending.poll_unpin(cx).map(Either::Right),
+                })
+                .await;
+                match next {
+                    Either::Left(None | Some(Command::Close)) => return Outcome::Close,
+                    Either::Left(Some(Command::Listen(name))) => self.add_event_type(name),
+                    Either::Left(Some(Command::Page(signal))) => self.on_page(signal),
+                    Either::Right(headers) => break headers,
                 }
             };
             match headers {
@@ -935,12 +943,24 @@ impl Driver {
             .filter(|_| self.options.transport.is_none() && kind != TransportKind::LongPoll);
         let mut silent = Fuse::terminated();
         loop {
-            let step = futures::select_biased! {
-                command = commands.next() => Step::Command(command),
-                report = reports.next() => Step::Report(report),
-                () = watchdog => Step::Watchdog,
-                () = opening => Step::ConnectTimeout,
-                () = silent => {
+            let step = future::poll_fn(|cx| {
+                if let Poll::Ready(command) = commands.poll_next_unpin(cx) {
+                    return Poll::Ready(Step::Command(command));
+                }
+                if let Poll::Ready(report) = reports.poll_next_unpin(cx) {
+                    return Poll::Ready(Step::Report(report));
+                }
+                if watchdog.poll_unpin(cx).is_ready() {
+                    return Poll::Ready(Step::Watchdog);
+                }
+                if opening.poll_unpin(cx).is_ready() {
+                    return Poll::Ready(Step::ConnectTimeout);
+                }
+                silent.poll_unpin(cx).map(|()| Step::Silent)
+            })
+            .await;
+            match step {
+                Step::Silent => {
                     let waited = downgrade_after.unwrap_or_default();
                     // Concatenated, not `format!`ed: no formatting machinery in the wasm.
                     let ms = u64::try_from(waited.as_millis()).unwrap_or(u64::MAX);
@@ -952,8 +972,6 @@ impl Driver {
                             + " (a proxy buffering the response?)",
                     );
                 }
-            };
-            match step {
                 Step::Command(None | Some(Command::Close)) => return Outcome::Close,
                 Step::Command(Some(Command::Listen(name))) => {
                     live.add_event_type(&name);
@@ -1060,12 +1078,16 @@ impl Driver {
     }
 }
 
-/// One turn of the connection loop.
+/// One turn of the connection loop: the first of its inputs that is ready, polled in this
+/// order by a `poll_fn` rather than by `futures::select_biased!`, whose expansion (and its
+/// panic for when every branch has terminated, which cannot happen here: a closed command
+/// or report channel ends the loop, and a finished timer stays pending) is larger in the wasm.
 enum Step {
     Command(Option<Command>),
     Report(Option<TransportEvent>),
     Watchdog,
     ConnectTimeout,
+    Silent,
 }
 
 /// A cancel-on-drop timer that is already done for a zero delay.
@@ -1075,14 +1097,6 @@ fn sleep(delay: Duration) -> Fuse<TimeoutFuture> {
     }
     let millis = u32::try_from(delay.as_millis()).unwrap_or(u32::MAX);
     TimeoutFuture::new(millis).fuse()
-}
-
-async fn forward_page(mut from: UnboundedReceiver<PageSignal>, to: UnboundedSender<Command>) {
-    while let Some(signal) = from.next().await {
-        if to.unbounded_send(Command::Page(signal)).is_err() {
-            break;
-        }
-    }
 }
 
 /// A stream of [`Event`]s from a [`Client`]; ends (`None`) when the client closes.

@@ -31,8 +31,13 @@ pub(crate) struct PageEvents {
 }
 
 impl PageEvents {
-    /// Listens on the global object (and `document` for visibility, when `visibility`).
-    pub(crate) fn listen(sink: UnboundedSender<PageSignal>, visibility: bool) -> Self {
+    /// Listens on the global object (and `document` for visibility, when `visibility`),
+    /// sending each signal into `sink` as a `T` (the driver's command channel takes them
+    /// directly: no channel and forwarding task of their own).
+    pub(crate) fn listen<T: From<PageSignal> + 'static>(
+        sink: UnboundedSender<T>,
+        visibility: bool,
+    ) -> Self {
         let mut this = Self {
             registered: Vec::new(),
         };
@@ -43,7 +48,7 @@ impl PageEvents {
             let sink = sink.clone();
             Closure::new(move |event: web_sys::Event| {
                 if let Some(signal) = signal(&event) {
-                    let _ = sink.unbounded_send(signal);
+                    let _ = sink.unbounded_send(signal.into());
                 }
             })
         };
@@ -65,7 +70,7 @@ impl PageEvents {
                 let hidden_of = document.clone();
                 let sink = sink.clone();
                 let listener: Listener = Closure::new(move |_event: web_sys::Event| {
-                    let _ = sink.unbounded_send(PageSignal::Hidden(is_hidden(&hidden_of)));
+                    let _ = sink.unbounded_send(PageSignal::Hidden(is_hidden(&hidden_of)).into());
                 });
                 this.add(&document, "visibilitychange", listener);
             }

@@ -18,7 +18,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::reconnect::{Failure, ReconnectPolicy, StopReason};
-use crate::{Client, CloseReason, Error, Handler, Lifecycle, Method, ReadyState, TransportKind};
+use crate::{Client, CloseReason, Error, Handler, Lifecycle, Method, TransportKind};
 
 #[cfg(feature = "bench")]
 mod bench;
@@ -36,7 +36,10 @@ pub fn version() -> String {
 /// * `onChange(change)` receives every [`Lifecycle`] change as an array whose first item
 ///   names it (see `npm/client.js` for the layout).
 ///
-/// Dropping it (`free()`) closes the client and releases everything it holds.
+/// The ready state and the transport have no getters: `npm/client.js` follows them from the
+/// `onChange` arrays, and each export costs wasm and glue. There is no `close()` either:
+/// dropping it (`free()`, which is how `SseClient` closes) closes the client and releases
+/// everything it holds.
 #[wasm_bindgen]
 pub struct RawClient {
     client: Client,
@@ -88,37 +91,17 @@ impl RawClient {
         })
     }
 
-    /// `0` connecting, `1` open, `2` closed, as `EventSource.readyState`.
-    #[wasm_bindgen(getter, js_name = readyState)]
-    pub fn ready_state(&self) -> u8 {
-        match self.client.ready_state() {
-            ReadyState::Connecting => 0,
-            ReadyState::Open => 1,
-            ReadyState::Closed => 2,
-        }
-    }
-
     /// The ID of the last event delivered; `""` when none.
     #[wasm_bindgen(getter, js_name = lastEventId)]
     pub fn last_event_id(&self) -> String {
         self.client.last_event_id()
     }
 
-    /// The transport of the current (or last) connection, if one was opened.
-    #[wasm_bindgen(getter)]
-    pub fn transport(&self) -> Option<String> {
-        self.client.transport().map(|kind| kind.as_str().to_owned())
-    }
-
     /// Makes sure events of type `name` are delivered (the browser's `EventSource` only
     /// delivers named events to listeners registered for the name).
-    pub fn listen(&self, name: &str) {
+    // An owned `String`: the one the glue copied the name into is sent on as it is.
+    pub fn listen(&self, name: String) {
         self.client.listen_for(name);
-    }
-
-    /// Closes the connection for good.
-    pub fn close(&self) {
-        self.client.close();
     }
 }
 
@@ -237,11 +220,14 @@ fn pairs(value: &JsValue) -> Vec<(String, String)> {
     let Some(array) = value.dyn_ref::<Array>() else {
         return Vec::new();
     };
-    let strings: Vec<String> = array.iter().filter_map(|v| v.as_string()).collect();
-    strings
-        .chunks_exact(2)
-        .map(|pair| (pair[0].clone(), pair[1].clone()))
-        .collect()
+    // Paired as they come (an odd string out is dropped): no intermediate `Vec` of strings
+    // to clone from, and no indexing.
+    let mut strings = array.iter().filter_map(|v| v.as_string());
+    let mut pairs = Vec::new();
+    while let (Some(name), Some(value)) = (strings.next(), strings.next()) {
+        pairs.push((name, value));
+    }
+    pairs
 }
 
 /// The message of a thrown JS value (an `Error`'s `message`, or the value as a string).
@@ -289,76 +275,88 @@ fn failure(f: &Failure) -> [JsValue; 3] {
 /// * `["closed"]` (requested) or `["closed", type, status, detail, count, lastType]`
 ///   (`["closed", "invalid-option", undefined, detail, option]` for a bad option)
 fn encode(change: &Lifecycle) -> Array {
-    let items: Vec<JsValue> = match change {
+    // Pushed straight onto the JS array: no `Vec` of `JsValue`s to grow, move and free.
+    let items = Array::new();
+    let push = |item: JsValue| {
+        items.push(&item);
+    };
+    match change {
         Lifecycle::Connecting {
             attempt,
             delay,
             transport,
-        } => vec![
-            "connecting".into(),
-            int(*attempt),
-            duration(*delay),
-            transport.as_str().into(),
-        ],
-        Lifecycle::Open { transport } => vec!["open".into(), transport.as_str().into()],
-        Lifecycle::Reconnecting { reason } => {
-            let mut items = vec!["failure".into()];
-            items.extend(failure(reason));
-            items
+        } => {
+            push("connecting".into());
+            push(int(*attempt));
+            push(duration(*delay));
+            push(transport.as_str().into());
         }
-        Lifecycle::EventTooLarge { limit } => vec!["too-large".into(), int(*limit as f64)],
+        Lifecycle::Open { transport } => {
+            push("open".into());
+            push(transport.as_str().into());
+        }
+        Lifecycle::Reconnecting { reason } => {
+            push("failure".into());
+            failure(reason).into_iter().for_each(push);
+        }
+        Lifecycle::EventTooLarge { limit } => {
+            push("too-large".into());
+            push(int(*limit as f64));
+        }
         // Added by the transports work (issue #6): the switch to long polling.
-        Lifecycle::Downgraded { from, to, reason } => vec![
-            "downgraded".into(),
-            from.as_str().into(),
-            to.as_str().into(),
-            reason.into(),
-        ],
+        Lifecycle::Downgraded { from, to, reason } => {
+            push("downgraded".into());
+            push(from.as_str().into());
+            push(to.as_str().into());
+            push(reason.into());
+        }
         Lifecycle::Closed { reason } => {
-            let mut items = vec!["closed".into()];
+            push("closed".into());
             match reason {
                 CloseReason::Requested => {}
-                CloseReason::Stopped(StopReason::NoContent) => items.push("no-content".into()),
-                CloseReason::Stopped(StopReason::Fatal(f)) => items.extend(failure(f)),
+                CloseReason::Stopped(StopReason::NoContent) => push("no-content".into()),
+                CloseReason::Stopped(StopReason::Fatal(f)) => failure(f).into_iter().for_each(push),
                 CloseReason::Stopped(StopReason::AttemptsExhausted { attempts, last }) => {
                     let [last, status, detail] = failure(last);
-                    items.extend(["attempts-exhausted".into(), status, detail, int(*attempts)]);
-                    items.push(last);
+                    push("attempts-exhausted".into());
+                    push(status);
+                    push(detail);
+                    push(int(*attempts));
+                    push(last);
                 }
                 CloseReason::Stopped(StopReason::ElapsedExhausted { elapsed, last }) => {
                     let [last, status, detail] = failure(last);
-                    items.extend([
-                        "elapsed-exhausted".into(),
-                        status,
-                        detail,
-                        duration(*elapsed),
-                    ]);
-                    items.push(last);
+                    push("elapsed-exhausted".into());
+                    push(status);
+                    push(detail);
+                    push(duration(*elapsed));
+                    push(last);
                 }
                 CloseReason::Error(error) => {
-                    items.extend([error.kind().into(), JsValue::UNDEFINED, detail(error)]);
+                    push(error.kind().into());
+                    push(JsValue::UNDEFINED);
+                    push(detail(error).into());
                     if let Error::InvalidOption { option, .. } = error {
-                        items.push((*option).into());
+                        push((*option).into());
                     }
                 }
             }
-            items
         }
-    };
-    items.into_iter().collect()
+    }
+    items
 }
 
 /// The error's details without `format!` (the JS layer writes the message).
-fn detail(error: &Error) -> JsValue {
+fn detail(error: &Error) -> &str {
     match error {
-        Error::InvalidUrl { reason, .. } | Error::InvalidOption { reason, .. } => reason.into(),
-        Error::Unsupported(s) | Error::HeaderProvider(s) | Error::Js(s) => s.into(),
+        Error::InvalidUrl { reason, .. } | Error::InvalidOption { reason, .. } => reason,
+        Error::Unsupported(s) | Error::HeaderProvider(s) | Error::Js(s) => s,
     }
 }
 
 /// A JS `Error` with the error's details as message and its kind in `type`.
 fn to_js_error(error: Error) -> JsValue {
-    let js = js_sys::Error::new(&detail(&error).as_string().unwrap_or_default());
+    let js = js_sys::Error::new(detail(&error));
     let _ = Reflect::set(&js, &"type".into(), &error.kind().into());
     if let Error::InvalidOption { option, .. } = error {
         let _ = Reflect::set(&js, &"option".into(), &option.into());
