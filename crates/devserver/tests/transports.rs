@@ -251,45 +251,35 @@ async fn long_poll_announces_the_full_batches_ahead() {
         s.publish_ok("f", &serde_json::json!({ "data": i }).to_string())
             .await;
     }
-    let poll = |after: &'static str| {
-        let path = format!("/events?topic=f&transport=long-poll&lastEventId={after}");
+    let poll = |query: &'static str| {
+        let path = format!("/events?topic=f&transport=long-poll&{query}");
         let s = &s;
         async move { s.get(&path, &[]).await }
     };
     // Answer 1-2; full batches 3-4, 5-6, 7-8 (and 9-10, beyond the three announced).
-    let r = poll("0").await;
+    let r = poll("lastEventId=0").await;
     assert_eq!(ids(&r.events()), [1, 2]);
     assert_eq!(r.header("long-poll-cursor"), Some("2"));
     assert_eq!(r.header("long-poll-ahead"), Some("4, 6, 8"));
     // Each announced ID is where the poll after the previous one really ends.
-    let r = poll("6").await;
+    let r = poll("lastEventId=6").await;
     assert_eq!(ids(&r.events()), [7, 8]);
     assert_eq!(r.header("long-poll-ahead"), Some("10"));
     // Only full batches: after 9-10, 11 alone is not announced.
-    let r = poll("8").await;
+    let r = poll("lastEventId=8").await;
     assert_eq!(ids(&r.events()), [9, 10]);
     assert_eq!(r.header("long-poll-ahead"), None);
-    let r = poll("10").await;
+    let r = poll("lastEventId=10").await;
     assert_eq!(ids(&r.events()), [11]);
     assert_eq!(r.header("long-poll-ahead"), None);
     // `closeAfter` makes the batches smaller, and the announcement follows.
-    let r = s
-        .get(
-            "/events?topic=f&transport=long-poll&lastEventId=0&closeAfter=1",
-            &[],
-        )
-        .await;
+    let r = poll("lastEventId=0&closeAfter=1").await;
     assert_eq!(ids(&r.events()), [1]);
     assert_eq!(r.header("long-poll-ahead"), Some("2, 3, 4"));
     // A reset (an unknown ID) or an echo announces nothing.
-    let r = poll("99").await;
+    let r = poll("lastEventId=99").await;
     assert_eq!(r.header("long-poll-ahead"), None);
-    let r = s
-        .get(
-            "/events?topic=f&transport=long-poll&lastEventId=0&echo=1",
-            &[],
-        )
-        .await;
+    let r = poll("lastEventId=0&echo=1").await;
     assert_eq!(r.header("long-poll-ahead"), None);
     // Exposed to cross-origin clients.
     let r = s
@@ -311,12 +301,7 @@ async fn replay_long_poll_announces_only_batch_ends_found_again() {
         "id: 1\ndata: 1\n\nid: 2\ndata: 2\n\n: between\n\nid: 3\ndata: 3\n\nid: 4\ndata: 4\n\n\
                 id: 5\ndata: 5\n\nid: 6\ndata: 6\n\nid: 7\ndata: 7\n\ndata: no id\n\n\
                 id: 9\ndata: 9\n\nid: 10\ndata: 10\n\n";
-    let s = start(Config {
-        long_poll_batch: 2,
-        replays: vec![ReplayFile::parse("/rec", file.as_bytes()).unwrap()],
-        ..config()
-    })
-    .await;
+    let s = replay_in_pairs(file).await;
     let r = s.get("/rec?transport=long-poll", &[]).await;
     assert_eq!(ids(&r.events()), [1, 2]);
     // 3-4 and 5-6 end with their own IDs; 7 + the event without one does not.
@@ -328,12 +313,17 @@ async fn replay_long_poll_announces_only_batch_ends_found_again() {
     // An ID repeated in the file: the poll after it would restart at its first block.
     let file = "id: 1\ndata: 1\n\nid: 2\ndata: 2\n\nid: 3\ndata: 3\n\nid: 2\ndata: again\n\n\
                 id: 5\ndata: 5\n\nid: 6\ndata: 6\n\n";
-    let s = start(Config {
+    let s = replay_in_pairs(file).await;
+    let r = s.get("/rec?transport=long-poll", &[]).await;
+    assert_eq!(r.header("long-poll-ahead"), None);
+}
+
+/// A server with `file` on the replay route `/rec`, long polls answered two events at a time.
+async fn replay_in_pairs(file: &str) -> Server {
+    start(Config {
         long_poll_batch: 2,
         replays: vec![ReplayFile::parse("/rec", file.as_bytes()).unwrap()],
         ..config()
     })
-    .await;
-    let r = s.get("/rec?transport=long-poll", &[]).await;
-    assert_eq!(r.header("long-poll-ahead"), None);
+    .await
 }
