@@ -141,7 +141,38 @@ function event(type, fields) {
   return Object.assign(new Event(type), fields);
 }
 
-const Message = typeof MessageEvent === 'function' ? MessageEvent : null;
+/**
+ * The event a listener receives for each server-sent event: an `Event` with the fields of a
+ * `MessageEvent` (`data`, `lastEventId`, `origin`, `source`, `ports`) and `MessageEvent` on
+ * its prototype chain, so `e instanceof MessageEvent` holds as it does for `EventSource`'s
+ * events.
+ *
+ * Why not `new MessageEvent(type, init)`: a browser's `MessageEvent` constructor stores `data`
+ * as a value any realm may read, which makes it several times slower to build than the event
+ * itself (measured in Chromium: about 2.8 µs each against 0.6 µs for this one, more than the
+ * client spends on the event otherwise). The own fields shadow `MessageEvent.prototype`'s
+ * getters, which would reject an object the browser did not build as a `MessageEvent`.
+ */
+class SseMessageEvent extends Event {
+  // Declared as fields, so they are defined on the instance: a plain assignment would hit
+  // `MessageEvent.prototype`'s getter-only accessors and throw.
+  data;
+  lastEventId;
+  origin;
+  source;
+  ports;
+
+  constructor(type, data, lastEventId, origin) {
+    super(type);
+    this.data = data;
+    this.lastEventId = lastEventId;
+    this.origin = origin;
+    this.source = null;
+    this.ports = NO_PORTS;
+  }
+}
+const NO_PORTS = Object.freeze([]);
+if (typeof MessageEvent === 'function') Object.setPrototypeOf(SseMessageEvent.prototype, MessageEvent.prototype);
 
 /**
  * An `EventSource`-compatible Server-Sent Events client; see index.d.ts for the API.
@@ -155,6 +186,7 @@ export class SseClient extends EventTarget {
   #opened = false;
   #transport = null;
   #lastEventId = '';
+  #eventType = 'message';
   #lastFailure = null;
   #pending = null;
   #downgrade = null;
@@ -180,7 +212,12 @@ export class SseClient extends EventTarget {
       this.#raw = new RawClient(
         this.#url,
         opts,
-        (type, data, lastEventId) => this.#onEvent(type, data, lastEventId),
+        // One string per event (see RawClient in src/js/mod.rs): the ID, then the data; the
+        // type only when it changed.
+        (text, idLength, type) => {
+          if (type !== undefined) this.#eventType = type;
+          this.#onEvent(this.#eventType, text.slice(idLength), text.slice(0, idLength));
+        },
         (change) => this.#onChange(change),
       );
     } catch (e) {
@@ -331,8 +368,7 @@ export class SseClient extends EventTarget {
     if (this.#state === CLOSED) return;
     // Events take a faster path than the lifecycle: never let one overtake its `open`.
     if (!this.#opened) this.#announceOpen();
-    const init = { data, lastEventId, origin: this.#origin };
-    const ev = Message ? new Message(type, init) : event(type, init);
+    const ev = new SseMessageEvent(type, data, lastEventId, this.#origin);
     this.dispatchEvent(ev);
     for (const sink of this.#iterators) {
       if (sink.type === undefined || sink.type === type) sink.push(ev);

@@ -4,6 +4,8 @@
 // The client twice: built for size (the npm package's profile) and for speed (opt-level 3).
 const small = await import('/pkg/wasm_sse.js');
 const fast = await import('/pkg/speed/wasm_sse.js');
+// The npm package as JS users get it (dist/ of scripts/build.sh, copied by run.mjs).
+const npm = await import('/pkg/npm/index.js');
 // eventsource-parser's ESM build, copied next to the wasm by run.mjs.
 import { createParser } from '/pkg/eventsource-parser.js';
 
@@ -93,6 +95,30 @@ async function jsonBatchLongPoll(url) {
   return performance.now() - start;
 }
 
+// The npm package's `SseClient` with a JS listener decoding each payload, as a JS user
+// writes it: the events cross from wasm into JS one by one.
+function npmSseClient(url, transport) {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const client = new npm.SseClient(url, { transport, reconnect: { maxRetries: 0 } });
+    let seen = 0;
+    let checksum = 0;
+    client.addEventListener('tick', (event) => {
+      const tick = JSON.parse(event.data);
+      checksum += tick.n + tick.price;
+      seen += tick.symbol ? 1 : 0;
+      if (seen === count) {
+        client.close();
+        resolve(performance.now() - start);
+      }
+    });
+    client.addEventListener('error', () => {
+      if (client.readyState !== npm.SseClient.CLOSED) return;
+      reject(new Error(`SseClient (${transport}) closed after ${seen} events (checksum ${checksum})`));
+    });
+  });
+}
+
 // Orientation only: the time to read the stream's bytes over fetch, no parsing at all.
 async function fetchBytesOnly(url) {
   const start = performance.now();
@@ -119,6 +145,8 @@ const contenders = {
   'wasm-sse over fetch, Rust handler, opt-level 3': (url) => fast.benchRustHandler(url, 'fetch', count),
   'wasm-sse over long-poll, Rust handler': (url) => small.benchRustHandler(url, 'long-poll', count),
   'wasm-sse over long-poll, Rust handler, opt-level 3': (url) => fast.benchRustHandler(url, 'long-poll', count),
+  'wasm-sse npm SseClient over fetch, JS listener': (url) => npmSseClient(url, 'fetch'),
+  'wasm-sse npm SseClient over long-poll, JS listener': (url) => npmSseClient(url, 'long-poll'),
   'fetch + eventsource-parser + JS handler': (url) => fetchEventsourceParser(url),
   'JSON-batch long-poll loop + JS handler': (url) => jsonBatchLongPoll(url),
   'fetch, read bytes only (no parsing)': (url) => fetchBytesOnly(url),

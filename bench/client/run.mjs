@@ -12,7 +12,7 @@
 // *without* a DevTools connection, and reads the figures the page publishes back to the dev
 // server. Honours CARGO_TARGET_DIR.
 import { spawn, execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { openPage } from '../../scripts/chromium.mjs';
@@ -41,6 +41,12 @@ for (const [profile, dir] of [['wasm-release', 'pkg'], ['wasm-speed', 'pkg/speed
 }
 copyFileSync(join(root, 'node_modules/eventsource-parser/dist/index.js'),
   join(tmp, 'pkg', 'eventsource-parser.js'));
+// The npm package itself (dist/), for the contenders that use `SseClient` from JS.
+run('bash', ['scripts/build.sh']);
+mkdirSync(join(tmp, 'pkg', 'npm'), { recursive: true });
+for (const file of readdirSync(join(root, 'dist'))) {
+  copyFileSync(join(root, 'dist', file), join(tmp, 'pkg', 'npm', file));
+}
 if (!process.env.SSE_DEVSERVER) run('cargo', ['build', '--release', '-p', 'wasm-sse-devserver']);
 
 // 2. The stream: `count` small JSON events with ids.

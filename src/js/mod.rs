@@ -31,8 +31,9 @@ pub fn version() -> String {
 
 /// The wasm half of the JS `SseClient`: a [`Client`] that reports to two JS callbacks.
 ///
-/// * `onEvent(type, data, lastEventId)` runs synchronously for every event, in the task
-///   that delivered it.
+/// * `onEvent(idAndData, idLength, type)` runs synchronously for every event, in the task
+///   that delivered it: the event's last event ID followed by its data in one string, the
+///   ID's length in UTF-16 units, and the type, `undefined` when it is the previous event's.
 /// * `onChange(change)` receives every [`Lifecycle`] change as an array whose first item
 ///   names it (see `npm/client.js` for the layout).
 ///
@@ -58,13 +59,29 @@ impl RawClient {
         on_change: Function,
     ) -> Result<RawClient, JsValue> {
         let client = builder(url, options)?.connect().map_err(to_js_error)?;
+        // Every string that crosses into JS is decoded from UTF-8 anew, at a fixed cost that
+        // dwarfs an event's short strings: so one string crosses per event, the ID followed
+        // by the data (JS splits it at the ID's length in UTF-16 units), and the type only
+        // when it differs from the previous event's (JS keeps the last one).
+        let mut sent_type = String::new();
+        let mut text = String::new();
         let handler = client.on_any(move |event| {
+            let event_type = if event.event_type == sent_type {
+                JsValue::UNDEFINED
+            } else {
+                sent_type.clone_from(&event.event_type);
+                JsValue::from_str(&event.event_type)
+            };
+            text.clear();
+            text.push_str(&event.last_event_id);
+            text.push_str(&event.data);
+            let id_length = event.last_event_id.encode_utf16().count();
             // The JS side never throws (it reports listener exceptions itself).
             let _ = on_event.call3(
                 &JsValue::NULL,
-                &JsValue::from_str(&event.event_type),
-                &JsValue::from_str(&event.data),
-                &JsValue::from_str(&event.last_event_id),
+                &JsValue::from_str(&text),
+                &JsValue::from_f64(id_length as f64),
+                &event_type,
             );
         });
         let mut changes = client.lifecycle();
