@@ -170,6 +170,8 @@ try {
   // Interleaved rounds, so that a slow moment of the machine hits every contender alike.
   for (let round = 0; round < rounds; round += 1) {
     for (const [name, run] of Object.entries(contenders)) {
+      // A clean heap for every contender (run.mjs starts Chromium with --expose-gc).
+      globalThis.gc?.();
       times[name].push(await run(`${stream}?round=${round}`));
       out.textContent = JSON.stringify(times, null, 1);
     }

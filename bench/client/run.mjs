@@ -71,7 +71,10 @@ const base = await new Promise((resolve, reject) => {
 });
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt > 0 ? `&only=${encodeURIComponent(process.argv[onlyAt + 1])}` : '';
-const chromium = openPage(`${base}/index.html?count=${count}&rounds=${rounds}${only}`);
+// `--expose-gc`: the page collects the garbage of one contender before timing the next, so
+// that none pays for another's (the JS contenders leave far more than the wasm ones).
+const chromium = openPage(`${base}/index.html?count=${count}&rounds=${rounds}${only}`,
+  ['--js-flags=--expose-gc']);
 
 try {
   // 4. The page's figures, through the dev server's long-poll twin.
