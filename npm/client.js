@@ -149,8 +149,8 @@ function event(type, fields) {
  *
  * Why not `new MessageEvent(type, init)`: a browser's `MessageEvent` constructor stores `data`
  * as a value any realm may read, which makes it several times slower to build than the event
- * itself (measured in Chromium: about 2.8 µs each against 0.6 µs for this one, more than the
- * client spends on the event otherwise). The own fields shadow `MessageEvent.prototype`'s
+ * itself (measured in Chromium: about 2.8 µs each, where an `Event` with these fields is built
+ * and dispatched in under 1 µs). The own fields shadow `MessageEvent.prototype`'s
  * getters, which would reject an object the browser did not build as a `MessageEvent`.
  */
 class SseMessageEvent extends Event {
