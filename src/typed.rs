@@ -83,23 +83,27 @@ impl DecodeError {
     }
 }
 
-/// Decodes one event's data as JSON into `T`.
+/// Decodes one event's data as JSON into `T`, copying nothing from the event unless it
+/// fails (then the error carries the whole event).
+pub(crate) fn decode_data<T: DeserializeOwned>(event: &Event) -> Result<T, DecodeError> {
+    serde_json::from_str(&event.data).map_err(|error| {
+        let kind = if error.is_data() {
+            DecodeErrorKind::WrongShape
+        } else {
+            DecodeErrorKind::InvalidJson
+        };
+        DecodeError::new(kind, event.clone(), error.to_string())
+    })
+}
+
+/// Decodes one event's data as JSON into a [`Message`], which owns copies of the event's
+/// type and ID (what streams hand out).
 pub(crate) fn decode_json<T: DeserializeOwned>(event: &Event) -> Result<Message<T>, DecodeError> {
-    match serde_json::from_str(&event.data) {
-        Ok(data) => Ok(Message {
-            event_type: event.event_type.clone(),
-            data,
-            last_event_id: event.last_event_id.clone(),
-        }),
-        Err(error) => {
-            let kind = if error.is_data() {
-                DecodeErrorKind::WrongShape
-            } else {
-                DecodeErrorKind::InvalidJson
-            };
-            Err(DecodeError::new(kind, event.clone(), error.to_string()))
-        }
-    }
+    decode_data(event).map(|data| Message {
+        event_type: event.event_type.clone(),
+        data,
+        last_event_id: event.last_event_id.clone(),
+    })
 }
 
 /// Decodes one event into the user's event enum `E`, declared with

@@ -407,9 +407,9 @@ async fn handlers_run_synchronously_with_decoded_events() {
         .unwrap();
     let log = Rc::new(RefCell::new(Vec::new()));
     let l = Rc::clone(&log);
-    let _ticks = client.on_json::<Tick>("tick", move |m| {
-        l.borrow_mut().push(match m {
-            Ok(m) => format!("{} {}", m.last_event_id, m.data.n),
+    let _ticks = client.on_json::<Tick>("tick", move |tick, event| {
+        l.borrow_mut().push(match tick {
+            Ok(tick) => format!("{} {} {}", event.event_type, event.last_event_id, tick.n),
             Err(e) => format!("{} {}", e.last_event_id, e.kind as u8),
         });
     });
@@ -420,5 +420,5 @@ async fn handlers_run_synchronously_with_decoded_events() {
     // Streams see the same events, after the handlers (which ran in the event's own task).
     let other = within(10, client.subscribe("other").next()).await.unwrap();
     assert_eq!(other.data, "x");
-    assert_eq!(*log.borrow(), ["1 1", "2 0", "3 2", "other x"]);
+    assert_eq!(*log.borrow(), ["tick 1 1", "2 0", "tick 3 2", "other x"]);
 }

@@ -55,11 +55,12 @@ pub async fn bench_rust_handler(
     let mut done_tx = Some(done_tx);
     let mut checksum = 0.0;
     let mut seen = 0;
-    let _handler = client.on_json::<Tick>("tick", move |message| {
-        let outcome = match message {
-            Ok(message) => {
-                checksum += message.data.n as f64 + message.data.price;
-                seen += u32::from(!message.data.symbol.is_empty());
+    let _handler = client.on_json::<Tick>("tick", move |tick, event| {
+        let outcome = match tick {
+            Ok(tick) => {
+                // A client that resumes tracks each event's ID: read it, like the JS contenders.
+                checksum += tick.n as f64 + tick.price + event.last_event_id.len() as f64;
+                seen += u32::from(!tick.symbol.is_empty());
                 if seen < count {
                     return;
                 }

@@ -185,7 +185,16 @@ pub fn raw_source() -> Source<Event> {
 
 /// Events of one type, their data decoded as JSON: a synchronous handler (`on_json`).
 pub fn json_source<T: DeserializeOwned + 'static>(event_type: String) -> Source<Message<T>> {
-    Rc::new(move |client, deliver| Some(client.on_json::<T>(event_type.clone(), deliver)))
+    Rc::new(move |client, mut deliver| {
+        // The hooks keep each message, so they take owned copies of the type and ID.
+        Some(client.on_json::<T>(event_type.clone(), move |data, event| {
+            deliver(data.map(|data| Message {
+                event_type: event.event_type.clone(),
+                data,
+                last_event_id: event.last_event_id.clone(),
+            }))
+        }))
+    })
 }
 
 /// Every event decoded into a serde enum (`Client::typed`), fed by a task that ends when the
