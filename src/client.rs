@@ -33,7 +33,7 @@ use crate::dispatch::{Dispatcher, Filter};
 use crate::handlers::{self, Handler, SharedHandlers};
 use crate::page::{PageEvents, PageSignal};
 use crate::reconnect::{Backoff, Decision, Failure, ReconnectPolicy, StopReason};
-use crate::transport::{self, Method, Request, Sink, TransportEvent, TransportKind};
+use crate::transport::{self, Deliver, Method, Request, Sink, TransportEvent, TransportKind};
 use crate::typed::{decode_data, variant_names, DecodeError, JsonStream, TypedStream};
 use crate::{env, Error, Event};
 
@@ -410,6 +410,22 @@ struct Shared {
 }
 
 impl Shared {
+    /// A client's state before its first connection, resuming after `last_event_id`.
+    fn new(last_event_id: String) -> Self {
+        Self {
+            dispatcher: Dispatcher::default(),
+            lifecycle: Vec::new(),
+            ready_state: Some(ReadyState::Connecting),
+            transport: None,
+            last_event_id,
+            dedupe: Dedupe::new(DEFAULT_WINDOW),
+            delivered: 0,
+            stop: None,
+            closed: false,
+            handlers: SharedHandlers::default(),
+        }
+    }
+
     fn emit(&mut self, change: Lifecycle) {
         self.lifecycle
             .retain(|tx| tx.unbounded_send(change.clone()).is_ok());
@@ -434,6 +450,20 @@ impl Shared {
         self.dispatcher.dispatch(event);
         true
     }
+}
+
+/// The transports' fast path for events (see [`Sink`]): straight to the subscribers and
+/// handlers, in the transport's own callback.
+fn fast_path(shared: Rc<RefCell<Shared>>) -> Deliver {
+    Rc::new(move |mut event| {
+        let admitted = shared.borrow_mut().deliver(&mut event);
+        if admitted {
+            // Handlers run with nothing borrowed: they may use the client.
+            let handlers = Rc::clone(&shared.borrow().handlers);
+            handlers::call(&handlers, &event);
+        }
+        event
+    })
 }
 
 /// A Server-Sent Events client.
@@ -490,18 +520,9 @@ impl Client {
 
     fn start(config: ClientBuilder) -> Client {
         let (commands, command_rx) = unbounded();
-        let shared = Rc::new(RefCell::new(Shared {
-            dispatcher: Dispatcher::default(),
-            lifecycle: Vec::new(),
-            ready_state: Some(ReadyState::Connecting),
-            transport: None,
-            last_event_id: config.options.last_event_id.clone().unwrap_or_default(),
-            dedupe: Dedupe::new(DEFAULT_WINDOW),
-            delivered: 0,
-            stop: None,
-            closed: false,
-            handlers: SharedHandlers::default(),
-        }));
+        let shared = Rc::new(RefCell::new(Shared::new(
+            config.options.last_event_id.clone().unwrap_or_default(),
+        )));
         let driver = Driver {
             backoff: Backoff::new(config.options.policy.clone(), env::random_seed()),
             event_types: config.options.event_types.clone(),
@@ -886,19 +907,7 @@ impl Driver {
         commands: &mut UnboundedReceiver<Command>,
     ) -> Outcome {
         let (reports_tx, mut reports) = unbounded();
-        let shared = Rc::clone(&self.shared);
-        let sink = Sink::new(
-            reports_tx,
-            Rc::new(move |mut event| {
-                let admitted = shared.borrow_mut().deliver(&mut event);
-                if admitted {
-                    // Handlers run with nothing borrowed: they may use the client.
-                    let handlers = Rc::clone(&shared.borrow().handlers);
-                    handlers::call(&handlers, &event);
-                }
-                event
-            }),
-        );
+        let sink = Sink::new(reports_tx, fast_path(Rc::clone(&self.shared)));
         let mut request = self.request(kind);
         if let Some(provider) = self.options.header_provider.clone() {
             let mut pending = provider();
@@ -1240,5 +1249,58 @@ mod tests {
     fn the_last_event_id_parameter_cannot_be_empty() {
         let error = refused(Client::builder("/events").last_event_id_param(""));
         assert_eq!(option_of(&error), "last_event_id_param");
+    }
+
+    /// The per-event cost of the fetch-streaming path, for `scripts/per-event.sh`, which
+    /// runs it under `valgrind --tool=callgrind` counting only `feed_chunk` (and what it
+    /// calls) and divides by the number of events: the codec's parser, the client's fast path
+    /// (dedupe, handlers) and an `on_json` handler decoding the benchmark's `tick` payload,
+    /// exactly as in the browser minus the I/O. Native instructions, not wasm time, but
+    /// repeatable to the instruction, whatever else the machine is doing.
+    #[test]
+    #[ignore = "a measurement: run by scripts/per-event.sh"]
+    fn per_event_cost_of_the_fetch_path() {
+        use crate::transport::fetch::feed_chunk;
+
+        #[derive(serde::Deserialize)]
+        struct Tick {
+            n: u64,
+            price: f64,
+            symbol: String,
+        }
+
+        let count: u64 = std::env::var("PER_EVENT_COUNT").map_or(20_000, |n| n.parse().unwrap());
+        // The benchmark's stream (bench/client/run.mjs).
+        let mut stream = String::new();
+        for n in 1..=count {
+            stream += &format!(
+                "id: {n}\nevent: tick\ndata: {{\"n\":{n},\"price\":{}.25,\"symbol\":\"ABC\"}}\n\n",
+                (n * 7) % 1000
+            );
+        }
+        let shared = Rc::new(RefCell::new(Shared::new(String::new())));
+        let handlers = Rc::clone(&shared.borrow().handlers);
+        let checksum = Rc::new(std::cell::Cell::new(0.0));
+        let sum = Rc::clone(&checksum);
+        let _handler = handlers::add(
+            &handlers,
+            Filter::Type("tick".into()),
+            // As `Client::on_json` registers it.
+            move |event| {
+                let tick = decode_data::<Tick>(event).unwrap();
+                let id = event.last_event_id.len() as f64;
+                sum.set(sum.get() + tick.n as f64 + tick.price + id + tick.symbol.len() as f64);
+            },
+        );
+        let (reports, _keep) = unbounded();
+        let sink = Sink::new(reports, fast_path(Rc::clone(&shared)));
+        let mut parser = wasm_sse_codec::Parser::new();
+        let mut events = 0;
+        for chunk in stream.as_bytes().chunks(64 * 1024) {
+            events += feed_chunk(&mut parser, chunk, &sink).events;
+        }
+        assert_eq!(events as u64, count);
+        assert_eq!(shared.borrow().last_event_id, count.to_string());
+        assert!(checksum.get() > 0.0);
     }
 }
