@@ -45,6 +45,10 @@ impl Dispatcher {
 
     /// Hands `event` to every matching subscriber, in subscription order.
     pub(crate) fn dispatch(&mut self, event: &Event) {
+        if self.subscribers.is_empty() {
+            // The common case with handlers only: `retain` would still set up its walk.
+            return;
+        }
         self.subscribers.retain(|(filter, tx)| {
             if tx.is_closed() {
                 return false;
