@@ -449,9 +449,15 @@ impl Parser {
         match field {
             Field::Data => {
                 if self.data.capacity() == 0 {
-                    // The recycled buffer, when there is one (else this allocates).
-                    self.data = mem::take(&mut self.spare);
-                    self.data.reserve_exact(self.size_hint.max(value.len() + 1));
+                    let size = self.size_hint.max(value.len() + 1);
+                    if self.spare.capacity() == 0 {
+                        // A plain allocation, not the growth path of `reserve_exact`.
+                        self.data = String::with_capacity(size);
+                    } else {
+                        // The recycled buffer.
+                        self.data = mem::take(&mut self.spare);
+                        self.data.reserve_exact(size);
+                    }
                 }
                 self.data.push_str(value);
                 self.data.push('\n');
