@@ -421,30 +421,10 @@ impl Parser {
             [b'd', b'a', b't', b'a', b':', ..] => (Field::Data, strip_space(line.get(5..))),
             [b'i', b'd', b':', ..] => (Field::Id, strip_space(line.get(3..))),
             [b'e', b'v', b'e', b'n', b't', b':', ..] => (Field::Event, strip_space(line.get(6..))),
-            [b':', ..] => {
-                self.emit(
-                    on_item,
-                    Item::Comment(strip_space(line.get(1..)).to_owned()),
-                );
-                return;
-            }
-            _ => {
-                let (name, value) = match memchr::memchr(b':', bytes) {
-                    Some(colon) => (
-                        bytes.get(..colon).unwrap_or_default(),
-                        strip_space(line.get(colon + 1..)),
-                    ),
-                    None => (bytes, ""),
-                };
-                let field = match name {
-                    b"data" => Field::Data,
-                    b"event" => Field::Event,
-                    b"id" => Field::Id,
-                    b"retry" => Field::Retry,
-                    _ => return,
-                };
-                (field, value)
-            }
+            _ => match self.other_line(line, on_item) {
+                Some(found) => found,
+                None => return,
+            },
         };
         match field {
             Field::Data => {
@@ -480,7 +460,39 @@ impl Parser {
                     self.id_dirty = true;
                 }
             }
-            Field::Retry => {
+        }
+    }
+
+    /// The lines [`Parser::line_str`] does not recognise by their first bytes: comments and
+    /// `retry` fields are handled here; a `data`, `event` or `id` field written without a
+    /// colon, or with a space before it, is returned. Kept out of line, away from the
+    /// common fields' path.
+    #[inline(never)]
+    fn other_line<'l, F: FnMut(Item) -> Option<String>>(
+        &mut self,
+        line: &'l str,
+        on_item: &mut F,
+    ) -> Option<(Field, &'l str)> {
+        let bytes = line.as_bytes();
+        if let Some(comment) = line.strip_prefix(':') {
+            self.emit(
+                on_item,
+                Item::Comment(strip_space(Some(comment)).to_owned()),
+            );
+            return None;
+        }
+        let (name, value) = match memchr::memchr(b':', bytes) {
+            Some(colon) => (
+                bytes.get(..colon).unwrap_or_default(),
+                strip_space(line.get(colon + 1..)),
+            ),
+            None => (bytes, ""),
+        };
+        match name {
+            b"data" => Some((Field::Data, value)),
+            b"event" => Some((Field::Event, value)),
+            b"id" => Some((Field::Id, value)),
+            b"retry" => {
                 // Only a non-empty run of ASCII digits is a valid retry value.
                 if !value.is_empty() && value.bytes().all(|d| d.is_ascii_digit()) {
                     let ms = value.bytes().fold(0u64, |n, d| {
@@ -488,7 +500,9 @@ impl Parser {
                     });
                     self.emit(on_item, Item::Retry(ms));
                 }
+                None
             }
+            _ => None,
         }
     }
 
@@ -633,7 +647,6 @@ enum Field {
     Data,
     Event,
     Id,
-    Retry,
 }
 
 /// The longest valid UTF-8 prefix of `bytes` (the whole of it, normally).
