@@ -212,12 +212,9 @@ export class SseClient extends EventTarget {
       this.#raw = new RawClient(
         this.#url,
         opts,
-        // One string per event (see RawClient in src/js/mod.rs): the ID, then the data; the
-        // type only when it changed.
-        (text, idLength, type) => {
-          if (type !== undefined) this.#eventType = type;
-          this.#onEvent(this.#eventType, text.slice(idLength), text.slice(0, idLength));
-        },
+        // Events are waiting: take them all at once, after the wasm has parsed the rest of
+        // the chunk (see RawClient in src/js/mod.rs).
+        () => queueMicrotask(this.#takeEvents),
         (change) => this.#onChange(change),
       );
     } catch (e) {
@@ -242,9 +239,7 @@ export class SseClient extends EventTarget {
   /** `CONNECTING` (0), `OPEN` (1) or `CLOSED` (2). */
   get readyState() { return this.#state; }
   /** The ID of the last event received (or given in the options); `''` when none. */
-  get lastEventId() {
-    return this.#raw ? this.#raw.lastEventId : this.#lastEventId;
-  }
+  get lastEventId() { return this.#lastEventId; }
   /** The transport of the current (or last) connection: `null` before the first attempt. */
   get transport() { return this.#transport; }
 
@@ -364,8 +359,23 @@ export class SseClient extends EventTarget {
     this.dispatchEvent(event('open', { transport: transport ?? this.#transport }));
   }
 
+  /** Dispatches the events the wasm delivered since the last call, in order. */
+  #takeEvents = () => {
+    if (!this.#raw) return;
+    // One string and, per event, the UTF-16 lengths of its type (0: the previous event's),
+    // ID and data: slices of one string cost far less than one string per event.
+    const [text, lengths] = this.#raw.takeEvents();
+    let at = 0;
+    for (let i = 0; i < lengths.length; i += 3) {
+      if (lengths[i]) this.#eventType = text.slice(at, (at += lengths[i]));
+      const id = text.slice(at, (at += lengths[i + 1]));
+      this.#onEvent(this.#eventType, text.slice(at, (at += lengths[i + 2])), id);
+    }
+  };
+
   #onEvent(type, data, lastEventId) {
     if (this.#state === CLOSED) return;
+    this.#lastEventId = lastEventId;
     // Events take a faster path than the lifecycle: never let one overtake its `open`.
     if (!this.#opened) this.#announceOpen();
     const ev = new SseMessageEvent(type, data, lastEventId, this.#origin);
@@ -450,7 +460,6 @@ export class SseClient extends EventTarget {
     const raw = this.#raw;
     if (raw) {
       this.#raw = null;
-      this.#lastEventId = raw.lastEventId;
       raw.free();
     }
     if (this.#signal) {

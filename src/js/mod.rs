@@ -10,10 +10,12 @@
 // Its `pub` items are exported to JavaScript by wasm-bindgen, not to Rust crates.
 #![allow(unreachable_pub)]
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
-use js_sys::{Array, Function, Object, Promise, Reflect};
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint32Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -31,9 +33,9 @@ pub fn version() -> String {
 
 /// The wasm half of the JS `SseClient`: a [`Client`] that reports to two JS callbacks.
 ///
-/// * `onEvent(idAndData, idLength, type)` runs synchronously for every event, in the task
-///   that delivered it: the event's last event ID followed by its data in one string, the
-///   ID's length in UTF-16 units, and the type, `undefined` when it is the previous event's.
+/// * `onPending()` runs when events start waiting (synchronously, in the task that delivered
+///   the first of them); JS then takes every event waiting with [`RawClient::take_events`],
+///   once per chunk of the stream rather than once per event.
 /// * `onChange(change)` receives every [`Lifecycle`] change as an array whose first item
 ///   names it (see `npm/client.js` for the layout).
 ///
@@ -44,7 +46,55 @@ pub fn version() -> String {
 #[wasm_bindgen]
 pub struct RawClient {
     client: Client,
+    pending: Rc<RefCell<Pending>>,
     _handler: Handler,
+}
+
+/// The events delivered and not yet taken by JS, in one string and a list of lengths: every
+/// string that crosses into JS is decoded from UTF-8 anew, at a fixed cost that dwarfs an
+/// event's short strings, so a chunk's events cross together and JS slices them apart.
+#[derive(Default)]
+struct Pending {
+    /// Per event: its type when it differs from the previous event's, its last event ID,
+    /// its data.
+    text: String,
+    /// Per event, in UTF-16 units (JS slices by them): the type's length (0 when it is the
+    /// previous event's: a type is never empty), the ID's, the data's.
+    lengths: Vec<u32>,
+    /// The type of the last event added.
+    last_type: String,
+}
+
+impl Pending {
+    /// Adds `event`; returns whether it is the first one waiting.
+    fn push(&mut self, event: &crate::Event) -> bool {
+        let first = self.lengths.is_empty();
+        let type_length = if event.event_type == self.last_type {
+            0
+        } else {
+            self.last_type.clone_from(&event.event_type);
+            self.text.push_str(&event.event_type);
+            utf16_len(&event.event_type)
+        };
+        self.text.push_str(&event.last_event_id);
+        self.text.push_str(&event.data);
+        self.lengths.extend([
+            type_length,
+            utf16_len(&event.last_event_id),
+            utf16_len(&event.data),
+        ]);
+        first
+    }
+}
+
+/// The length of `s` in UTF-16 code units, the unit of JS string indices.
+fn utf16_len(s: &str) -> u32 {
+    let units = if s.is_ascii() {
+        s.len()
+    } else {
+        s.encode_utf16().count()
+    };
+    units as u32
 }
 
 #[wasm_bindgen]
@@ -55,34 +105,18 @@ impl RawClient {
     pub fn new(
         url: String,
         options: &Object,
-        on_event: Function,
+        on_pending: Function,
         on_change: Function,
     ) -> Result<RawClient, JsValue> {
         let client = builder(url, options)?.connect().map_err(to_js_error)?;
-        // Every string that crosses into JS is decoded from UTF-8 anew, at a fixed cost that
-        // dwarfs an event's short strings: so one string crosses per event, the ID followed
-        // by the data (JS splits it at the ID's length in UTF-16 units), and the type only
-        // when it differs from the previous event's (JS keeps the last one).
-        let mut sent_type = String::new();
-        let mut text = String::new();
+        let pending = Rc::new(RefCell::new(Pending::default()));
+        let waiting = Rc::clone(&pending);
         let handler = client.on_any(move |event| {
-            let event_type = if event.event_type == sent_type {
-                JsValue::UNDEFINED
-            } else {
-                sent_type.clone_from(&event.event_type);
-                JsValue::from_str(&event.event_type)
-            };
-            text.clear();
-            text.push_str(&event.last_event_id);
-            text.push_str(&event.data);
-            let id_length = event.last_event_id.encode_utf16().count();
-            // The JS side never throws (it reports listener exceptions itself).
-            let _ = on_event.call3(
-                &JsValue::NULL,
-                &JsValue::from_str(&text),
-                &JsValue::from_f64(id_length as f64),
-                &event_type,
-            );
+            let first = waiting.borrow_mut().push(event);
+            if first {
+                // The JS side never throws (it only schedules the taking).
+                let _ = on_pending.call0(&JsValue::NULL);
+            }
         });
         let mut changes = client.lifecycle();
         wasm_bindgen_futures::spawn_local(async move {
@@ -104,14 +138,22 @@ impl RawClient {
         });
         Ok(RawClient {
             client,
+            pending,
             _handler: handler,
         })
     }
 
-    /// The ID of the last event delivered; `""` when none.
-    #[wasm_bindgen(getter, js_name = lastEventId)]
-    pub fn last_event_id(&self) -> String {
-        self.client.last_event_id()
+    /// Takes the events waiting: `[text, lengths]` (see [`Pending`]), in delivery order.
+    #[wasm_bindgen(js_name = takeEvents)]
+    pub fn take_events(&self) -> Array {
+        let mut pending = self.pending.borrow_mut();
+        let taken = Array::of2(
+            &JsValue::from_str(&pending.text),
+            &Uint32Array::from(pending.lengths.as_slice()),
+        );
+        pending.text.clear();
+        pending.lengths.clear();
+        taken
     }
 
     /// Makes sure events of type `name` are delivered (the browser's `EventSource` only
