@@ -393,36 +393,45 @@ mod tests {
         }
     }
 
+    /// Feeds a filter and the model the same 20,000 IDs, made by `next_id` from a xorshift
+    /// sequence started at `seed`, with reconnects at random; they must agree throughout.
+    fn agrees_with_the_model(window: usize, mut seed: u64, mut next_id: impl FnMut(u64) -> String) {
+        let mut d = Dedupe::new(window);
+        let mut model = Model {
+            window,
+            ids: Default::default(),
+            connection_id: String::new(),
+        };
+        for step in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            if seed % 97 == 0 {
+                d.on_connect();
+                model.connection_id.clear();
+            }
+            let id = next_id(seed);
+            assert_eq!(
+                d.admit(&id),
+                model.admit(&id),
+                "window {window}, step {step}, id {id:?}"
+            );
+        }
+    }
+
     #[test]
     fn agrees_with_a_plain_window_through_evictions_and_reconnects() {
         // Few distinct IDs, small windows: IDs keep being forgotten and replayed, and many
         // share their first probe place, so removals shift entries back.
         for window in [1, 2, 3, 5, 8, 16] {
-            let mut d = Dedupe::new(window);
-            let mut model = Model {
+            agrees_with_the_model(
                 window,
-                ids: Default::default(),
-                connection_id: String::new(),
-            };
-            let mut seed: u64 = 0x9e37_79b9_7f4a_7c15 ^ window as u64;
-            for step in 0..20_000 {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                if seed % 97 == 0 {
-                    d.on_connect();
-                    model.connection_id.clear();
-                }
-                let id = match seed % 41 {
+                0x9e37_79b9_7f4a_7c15 ^ window as u64,
+                |seed| match seed % 41 {
                     0 => String::new(),
                     n => (n % 23).to_string(),
-                };
-                assert_eq!(
-                    d.admit(&id),
-                    model.admit(&id),
-                    "window {window}, step {step}, id {id:?}"
-                );
-            }
+                },
+            );
         }
     }
 
@@ -486,41 +495,21 @@ mod tests {
         // index going stale and being rebuilt, all against the model.
         for window in [1, 2, 3, 5, 8, 16, 64] {
             for with_text in [false, true] {
-                let mut d = Dedupe::new(window);
-                let mut model = Model {
-                    window,
-                    ids: Default::default(),
-                    connection_id: String::new(),
-                };
-                let mut seed: u64 = 0x2545_f491_4f6c_dd1d ^ window as u64;
                 let mut counter: u64 = 0;
-                for step in 0..20_000 {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
-                    if seed % 89 == 0 {
-                        d.on_connect();
-                        model.connection_id.clear();
+                let seed = 0x2545_f491_4f6c_dd1d ^ window as u64 ^ u64::from(with_text);
+                agrees_with_the_model(window, seed, |seed| match seed % 100 {
+                    0..=69 => {
+                        counter += 1 + seed % 3;
+                        counter.to_string()
                     }
-                    let id = match seed % 100 {
-                        0..=69 => {
-                            counter += 1 + seed % 3;
-                            counter.to_string()
-                        }
-                        70..=89 => counter
-                            .saturating_sub((seed >> 8) % (2 * window as u64 + 3))
-                            .to_string(),
-                        90..=93 => format!("0{}", (seed >> 8) % 50),
-                        94..=96 if with_text => format!("x{}", (seed >> 8) % 40),
-                        97 => String::new(),
-                        _ => counter.to_string(),
-                    };
-                    assert_eq!(
-                        d.admit(&id),
-                        model.admit(&id),
-                        "window {window}, text {with_text}, step {step}, id {id:?}"
-                    );
-                }
+                    70..=89 => counter
+                        .saturating_sub((seed >> 8) % (2 * window as u64 + 3))
+                        .to_string(),
+                    90..=93 => format!("0{}", (seed >> 8) % 50),
+                    94..=96 if with_text => format!("x{}", (seed >> 8) % 40),
+                    97 => String::new(),
+                    _ => counter.to_string(),
+                });
             }
         }
     }
