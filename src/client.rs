@@ -599,8 +599,9 @@ impl Client {
     /// package's `on(type, (data, event) => ...)`.
     ///
     /// The fastest typed path: the payload is decoded straight from the event's buffer and
-    /// nothing else is copied. Where an owned [`Message`](crate::Message) is handier (to keep or send on),
-    /// see [`subscribe_json`](Self::subscribe_json).
+    /// nothing else is copied. To keep what it receives, see
+    /// [`Message::from_event`](crate::Message::from_event); for owned messages throughout,
+    /// [`subscribe_json`](Self::subscribe_json).
     pub fn on_json<T: DeserializeOwned>(
         &self,
         event_type: impl Into<String>,

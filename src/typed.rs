@@ -32,6 +32,18 @@ pub struct Message<T> {
     pub last_event_id: String,
 }
 
+impl<T> Message<T> {
+    /// The message of `event` whose data decoded into `data` (copies the type and ID): for
+    /// keeping what an [`on_json`](crate::Client::on_json) handler receives.
+    pub fn from_event(event: &Event, data: T) -> Self {
+        Self {
+            event_type: event.event_type.clone(),
+            data,
+            last_event_id: event.last_event_id.clone(),
+        }
+    }
+}
+
 /// Why an event could not be decoded. The event is carried whole, so nothing is lost, and
 /// the stream goes on after it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -99,11 +111,7 @@ pub(crate) fn decode_data<T: DeserializeOwned>(event: &Event) -> Result<T, Decod
 /// Decodes one event's data as JSON into a [`Message`], which owns copies of the event's
 /// type and ID (what streams hand out).
 pub(crate) fn decode_json<T: DeserializeOwned>(event: &Event) -> Result<Message<T>, DecodeError> {
-    decode_data(event).map(|data| Message {
-        event_type: event.event_type.clone(),
-        data,
-        last_event_id: event.last_event_id.clone(),
-    })
+    decode_data(event).map(|data| Message::from_event(event, data))
 }
 
 /// Decodes one event into the user's event enum `E`, declared with

@@ -188,11 +188,7 @@ pub fn json_source<T: DeserializeOwned + 'static>(event_type: String) -> Source<
     Rc::new(move |client, mut deliver| {
         // The hooks keep each message, so they take owned copies of the type and ID.
         Some(client.on_json::<T>(event_type.clone(), move |data, event| {
-            deliver(data.map(|data| Message {
-                event_type: event.event_type.clone(),
-                data,
-                last_event_id: event.last_event_id.clone(),
-            }))
+            deliver(data.map(|data| Message::from_event(event, data)))
         }))
     })
 }
