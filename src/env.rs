@@ -5,10 +5,16 @@ use std::time::Duration;
 
 use js_sys::{global, Reflect};
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 #[wasm_bindgen]
 extern "C" {
+    /// The High Resolution Time `Performance` object, read with the one call the client needs.
+    type Performance;
+
+    #[wasm_bindgen(method)]
+    fn now(this: &Performance) -> f64;
+
     /// The WHATWG `URL` class, for resolving and comparing origins.
     #[wasm_bindgen(js_name = URL)]
     type JsUrl;
@@ -58,9 +64,26 @@ pub(crate) fn is_same_origin(url: &str) -> bool {
     JsUrl::new(url, &href).is_ok_and(|resolved| resolved.origin() == origin)
 }
 
-/// Milliseconds since the epoch as a `Duration`: the clock the reconnection policy runs on.
+/// The monotonic clock the engine runs on: `performance.now()` (windows, workers, Node),
+/// which a change of the wall clock does not move. `Date.now()` only where there is no
+/// `performance`.
 pub(crate) fn now() -> Duration {
-    Duration::from_millis(js_sys::Date::now() as u64)
+    let millis = performance_now().unwrap_or_else(js_sys::Date::now);
+    Duration::try_from_secs_f64(millis.max(0.0) / 1000.0).unwrap_or_default()
+}
+
+/// `globalThis.performance.now()`, if there is one.
+fn performance_now() -> Option<f64> {
+    let performance = Reflect::get(&global(), &JsValue::from_str("performance")).ok()?;
+    if performance.is_undefined() {
+        return None;
+    }
+    Some(performance.unchecked_into::<Performance>().now())
+}
+
+/// The wall clock in milliseconds since the Unix epoch, for HTTP dates (`Retry-After`).
+pub(crate) fn wall_ms() -> f64 {
+    js_sys::Date::now()
 }
 
 /// A seed for the backoff jitter.

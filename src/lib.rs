@@ -19,28 +19,25 @@
 //! ```
 
 mod client;
-mod dedupe;
 mod dispatch;
+mod engine;
 mod env;
 mod error;
 mod event;
 mod handlers;
 mod page;
-pub mod reconnect;
 mod transport;
 mod typed;
 
 #[cfg(target_arch = "wasm32")]
 mod js;
 
-pub use client::{
-    Client, ClientBuilder, CloseReason, EventStream, HeaderProvider, Lifecycle, LifecycleStream,
-    ReadyState, RetryHook,
-};
+pub use client::{Client, ClientBuilder, EventStream, HeaderProvider, LifecycleStream, RetryHook};
+pub use engine::reconnect;
+pub use engine::{CloseReason, Lifecycle, Method, ReadyState, TransportKind};
 pub use error::Error;
 pub use event::Event;
 pub use handlers::Handler;
-pub use transport::{Method, TransportKind};
 pub use typed::{DecodeError, DecodeErrorKind, JsonStream, Message, TypedStream};
 
 // With the `talc` feature (the npm package is built with it), wasm builds allocate with Talc

@@ -10,18 +10,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::EventTarget;
 
-/// A page-lifecycle change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PageSignal {
-    /// The browser is back online: reconnect now instead of waiting.
-    Online,
-    /// The browser went offline: wait for `Online` before reconnecting.
-    Offline,
-    /// The page came back from the back/forward cache: its connections were closed.
-    Restored,
-    /// The page became hidden (`true`) or visible (`false`).
-    Hidden(bool),
-}
+pub(crate) use crate::engine::PageSignal;
 
 type Listener = Closure<dyn FnMut(web_sys::Event)>;
 

@@ -6,9 +6,9 @@
 //! every failure is reported precisely. It uses the global `fetch`, so it runs in windows,
 //! workers and Node alike.
 //!
-//! The pieces both fetch-based transports share (building the request, checking the
-//! response, feeding the parser, owning the task) live here too; see
-//! [`longpoll`](super::longpoll).
+//! The pieces both fetch-based transports share (building the request, reading the body,
+//! feeding the parser, owning the task) live here too; see [`longpoll`](super::longpoll).
+//! Which responses are accepted is the engine's decision ([`crate::engine::response`]).
 //!
 //! # Lifetime
 //!
@@ -35,7 +35,8 @@ use web_sys::{
 use super::eventsource::js_message;
 use super::quoted;
 use super::{Method, Request, Sink, TransportEvent};
-use crate::reconnect::Failure;
+use crate::engine::reconnect::Failure;
+use crate::engine::response::{self, Head};
 use crate::{Error, Event};
 
 #[wasm_bindgen]
@@ -320,92 +321,16 @@ pub(crate) async fn read_body(response: &Response) -> Result<Vec<u8>, JsValue> {
     Ok(Uint8Array::new(&buffer).to_vec())
 }
 
-/// Accepts a response with status 200 and a `text/event-stream` content type.
-///
-/// Any other status fails with [`Failure::Status`] (including 204, which the policy treats
-/// as "stop"), carrying `Retry-After` if present and parseable (see [`parse_retry_after`];
-/// cross-origin, the server must expose the header). A wrong or missing content type fails
-/// with [`Failure::ContentType`] holding the received value (`""` when missing).
+/// Runs the engine's [response checks](crate::engine::response::check) on `response`'s head.
 pub(crate) fn check_response(response: &Response) -> Result<(), Failure> {
     let headers = response.headers();
     let header = |name: &str| headers.get(name).ok().flatten();
-    let status = response.status();
-    if status != 200 {
-        let retry_after =
-            header("retry-after").and_then(|value| parse_retry_after(&value, js_sys::Date::now()));
-        return Err(Failure::Status {
-            status,
-            retry_after,
-        });
-    }
-    let content_type = header("content-type").unwrap_or_default();
-    if is_event_stream(&content_type) {
-        Ok(())
-    } else {
-        Err(Failure::ContentType(content_type))
-    }
-}
-
-/// Whether a `Content-Type` value's media type is `text/event-stream` (compared
-/// case-insensitively; parameters such as `charset` are ignored).
-pub(crate) fn is_event_stream(content_type: &str) -> bool {
-    let media_type = content_type.split(';').next().unwrap_or_default();
-    media_type.trim().eq_ignore_ascii_case("text/event-stream")
-}
-
-/// Parses a `Retry-After` value: delta-seconds, or an HTTP-date in the IMF-fixdate form
-/// (`Sun, 06 Nov 1994 08:49:37 GMT`, the only form senders may generate; the obsolete
-/// RFC 850 and asctime forms are not recognised). A date is turned into a delay from
-/// `now_ms` (milliseconds since the Unix epoch); a date in the past means no wait.
-pub(crate) fn parse_retry_after(value: &str, now_ms: f64) -> Option<Duration> {
-    let value = value.trim();
-    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        // Too many digits to fit: wait "forever" rather than not at all.
-        return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
-    }
-    let at_ms = parse_imf_fixdate(value)? as f64 * 1000.0;
-    let delay_ms = (at_ms - now_ms).max(0.0);
-    Some(Duration::from_millis(delay_ms as u64))
-}
-
-/// Seconds since the Unix epoch of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
-fn parse_imf_fixdate(value: &str) -> Option<i64> {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let number = |text: &str, digits: usize| -> Option<i64> {
-        (text.len() == digits && text.bytes().all(|b| b.is_ascii_digit()))
-            .then(|| text.parse().ok())
-            .flatten()
+    let head = Head {
+        status: response.status(),
+        content_type: header("content-type"),
+        retry_after: header("retry-after"),
     };
-    let mut parts = value.split(' ');
-    let weekday = parts.next()?;
-    if weekday.len() != 4 || !weekday.ends_with(',') {
-        return None;
-    }
-    let day = number(parts.next()?, 2)?;
-    let month_name = parts.next()?;
-    let month = MONTHS.iter().position(|m| *m == month_name)? as i64 + 1;
-    let year = number(parts.next()?, 4)?;
-    let mut time = parts.next()?.split(':');
-    let hour = number(time.next()?, 2)?;
-    let minute = number(time.next()?, 2)?;
-    let second = number(time.next()?, 2)?;
-    if time.next().is_some() || parts.next()? != "GMT" || parts.next().is_some() {
-        return None;
-    }
-    if !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    // Days from civil (Howard Hinnant's algorithm), proleptic Gregorian calendar.
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let year_of_era = y - era * 400;
-    let month_index = (month + 9) % 12;
-    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    let days = era * 146_097 + day_of_era - 719_468;
-    Some(days * 86_400 + hour * 3600 + minute * 60 + second)
+    response::check(&head, crate::env::wall_ms())
 }
 
 /// What feeding one chunk produced.
@@ -490,61 +415,9 @@ mod tests {
     use futures::channel::mpsc;
     use wasm_sse_codec::Parser;
 
-    use super::{feed_chunk, is_event_stream, parse_imf_fixdate, parse_retry_after, Fed};
+    use super::{feed_chunk, Fed};
     use crate::transport::{Sink, TransportEvent};
     use crate::Event;
-
-    #[test]
-    fn content_type_media_type_is_compared_without_case_or_parameters() {
-        assert!(is_event_stream("text/event-stream"));
-        assert!(is_event_stream("Text/Event-Stream; charset=utf-8"));
-        assert!(is_event_stream(" text/event-stream ;x=y"));
-        assert!(!is_event_stream("text/plain"));
-        assert!(!is_event_stream(""));
-        assert!(!is_event_stream("text/event-streams"));
-    }
-
-    #[test]
-    fn retry_after_takes_seconds_and_imf_fixdates() {
-        assert_eq!(parse_retry_after("7", 0.0), Some(Duration::from_secs(7)));
-        assert_eq!(parse_retry_after(" 0 ", 0.0), Some(Duration::ZERO));
-        assert_eq!(
-            parse_retry_after("99999999999999999999999", 0.0),
-            Some(Duration::from_secs(u64::MAX))
-        );
-        assert_eq!(parse_retry_after("-1", 0.0), None);
-        assert_eq!(parse_retry_after("soon", 0.0), None);
-        assert_eq!(parse_retry_after("", 0.0), None);
-        assert_eq!(parse_imf_fixdate("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
-        assert_eq!(
-            parse_imf_fixdate("Sun, 06 Nov 1994 08:49:37 GMT"),
-            Some(784_111_777)
-        );
-        assert_eq!(
-            parse_imf_fixdate("Tue, 29 Feb 2000 12:00:00 GMT"),
-            Some(951_825_600)
-        );
-        let now = 784_111_777_000.0 - 2_500.0;
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now),
-            Some(Duration::from_millis(2_500))
-        );
-        // In the past: no wait.
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now + 10_000.0),
-            Some(Duration::ZERO)
-        );
-        for bad in [
-            "Sunday, 06-Nov-94 08:49:37 GMT",
-            "Sun Nov  6 08:49:37 1994",
-            "Sun, 06 Nov 1994 08:49:37 UTC",
-            "Sun, 6 Nov 1994 08:49:37 GMT",
-            "Sun, 06 Nov 1994 24:00:00 GMT",
-            "Sun, 06 Foo 1994 08:49:37 GMT",
-        ] {
-            assert_eq!(parse_imf_fixdate(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn feed_chunk_reports_items_and_one_activity_per_chunk() {
@@ -771,7 +644,7 @@ mod browser_tests {
         server_sees_disconnect, until_failed, within,
     };
     use super::FetchStream;
-    use crate::reconnect::Failure;
+    use crate::engine::reconnect::Failure;
     use crate::transport::{Request, TransportEvent};
     use crate::{Error, Event};
 

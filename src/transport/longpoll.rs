@@ -27,30 +27,13 @@
 //!
 //! # Pacing
 //!
-//! When the response names its last event ID in a `Long-Poll-Cursor` header (the dev server
-//! does), the next poll goes out as soon as the headers arrive, so the body's download,
-//! parsing and delivery overlap the next round trip. When it also lists, in
-//! `Long-Poll-Ahead`, the last event IDs of the full batches that would follow (a server
-//! holding a backlog: a replay, a client catching up), a poll goes out after each of those
-//! too, up to [`MAX_AHEAD`] beyond the next one, so several round trips overlap instead of
-//! following one another. Every early poll is a guess that the body before it ends where the
-//! server said: the polls in flight always form a chain starting at the cursor the current
-//! body should end at, and if a body ends anywhere else (cut short) or an answer announces a
-//! different chain, the polls that no longer fit are dropped (each has its own
-//! `AbortController`, so dropping one aborts its request) and the next poll is sent from
-//! where the body really ended, so nothing is skipped and nothing is read twice. Without
-//! the header, the next poll goes out when the body has been read; where bodies cannot be
-//! streamed, the whole body is parsed first, which gives the cursor, and the next poll is
-//! sent before its events are delivered. After a response without any event, the next poll
-//! starts no earlier than [`MIN_EMPTY_POLL_INTERVAL`] after the previous one started, so a
-//! server that answers instantly with nothing cannot make the client spin (at most 4 polls a
-//! second; each still counts as activity, so the idle watchdog stays quiet and the
-//! reconnection policy is not involved). A held poll lasts longer than that, so it is
-//! followed by the next one without delay.
+//! Which polls are in flight, when early polls stand, and how fast empty answers are
+//! followed are the engine's decisions ([`crate::engine::longpoll`]); this module sends the
+//! polls, reads their answers and reports `Polling(true)` while an answer is awaited and
+//! `Polling(false)` when its head is accepted, so the engine can tell a poll the server
+//! holds (healthy) from one it never answers.
 
 use std::collections::VecDeque;
-use std::time::Duration;
-
 use wasm_sse_codec::Parser;
 
 use futures::channel::mpsc;
@@ -64,7 +47,8 @@ use super::fetch::{
     start_fetch, Prepared, Pumped, Task,
 };
 use super::{with_query, Request, Sink, TransportEvent};
-use crate::reconnect::Failure;
+use crate::engine::longpoll::{chain, early_poll_fits, fitting, pause_before_next};
+use crate::engine::reconnect::Failure;
 use crate::Error;
 
 /// The response header in which a server may name the last event ID of the body that follows
@@ -74,15 +58,6 @@ pub(crate) const CURSOR_HEADER: &str = "long-poll-cursor";
 /// The response header in which a server may list the last event IDs of the full batches
 /// that follow the body (see `docs/protocol.md`), so polls for them can be sent at once.
 pub(crate) const AHEAD_HEADER: &str = "long-poll-ahead";
-
-/// How many polls beyond the next one may be in flight at once (taken from
-/// `Long-Poll-Ahead`). With the poll being read and the next one, that is four connections:
-/// a browser allows six per host over HTTP/1.1, and the page may need the others.
-pub(crate) const MAX_AHEAD: usize = 2;
-
-/// The shortest time from the start of one poll to the start of the next when the first
-/// one's response carried no event.
-pub(crate) const MIN_EMPTY_POLL_INTERVAL: Duration = Duration::from_millis(250);
 
 /// A live long-polling loop. Dropping it aborts the poll in flight and the loop.
 pub(crate) struct LongPoll {
@@ -175,7 +150,7 @@ impl Polls {
         let mut in_flight = VecDeque::from([first]);
         let mut opened = false;
         loop {
-            let started = js_sys::Date::now();
+            let started = crate::env::now();
             let mut poll = match in_flight.pop_front() {
                 Some(poll) => poll,
                 None => match self.send(self.cursor.as_deref()) {
@@ -186,11 +161,17 @@ impl Polls {
             let Some(pending) = poll.response.take() else {
                 return Some(Failure::Network);
             };
+            if sink.unbounded_send(TransportEvent::Polling(true)).is_err() {
+                return None;
+            }
             let Ok(response) = into_response(pending).await else {
                 return Some(Failure::Network);
             };
             if let Err(failure) = check_response(&response) {
                 return Some(failure);
+            }
+            if sink.unbounded_send(TransportEvent::Polling(false)).is_err() {
+                return None;
             }
             // A server that names the body's last event ID in a header (`Long-Poll-Cursor`),
             // and the last IDs of the batches after it (`Long-Poll-Ahead`), lets the next
@@ -254,7 +235,7 @@ impl Polls {
             // and the poll sent again from the real cursor.
             if in_flight
                 .front()
-                .is_some_and(|next| next.after != self.cursor)
+                .is_some_and(|next| !early_poll_fits(next.after.as_deref(), self.cursor.as_deref()))
             {
                 in_flight.clear();
             }
@@ -271,12 +252,9 @@ impl Polls {
                     }
                 }
             }
-            if events == 0 {
-                let elapsed = (js_sys::Date::now() - started).max(0.0);
-                let wait = MIN_EMPTY_POLL_INTERVAL.as_millis() as f64 - elapsed;
-                if wait > 0.0 {
-                    gloo_timers::future::sleep(Duration::from_millis(wait as u64)).await;
-                }
+            let pause = pause_before_next(events, crate::env::now().saturating_sub(started));
+            if !pause.is_zero() {
+                gloo_timers::future::sleep(pause).await;
             }
         }
     }
@@ -284,33 +262,13 @@ impl Polls {
     /// Makes the polls in flight the start of `chain`: keeps those that already are, drops
     /// the rest (aborting them) and sends the missing ones.
     fn extend(&self, in_flight: &mut VecDeque<Poll>, chain: &[&str]) -> Result<(), ()> {
-        let fits = in_flight
-            .iter()
-            .zip(chain)
-            .take_while(|(poll, cursor)| poll.after.as_deref() == Some(**cursor))
-            .count();
+        let fits = fitting(in_flight.iter().map(|poll| poll.after.as_deref()), chain);
         in_flight.truncate(fits);
         for cursor in chain.iter().skip(fits) {
             in_flight.push_back(self.send(Some(cursor)).map_err(|_| ())?);
         }
         Ok(())
     }
-}
-
-/// The cursors to have polls in flight after: the current body's announced last ID, then
-/// those of the batches `ahead` lists (`Long-Poll-Ahead`: comma-separated), at most
-/// [`MAX_AHEAD`] of them. An empty item ends the list (a malformed header is not trusted
-/// past it).
-fn chain<'a>(cursor: &'a str, ahead: &'a str) -> Vec<&'a str> {
-    let mut chain = vec![cursor];
-    chain.extend(
-        ahead
-            .split(',')
-            .map(str::trim)
-            .take_while(|id| !id.is_empty())
-            .take(MAX_AHEAD),
-    );
-    chain
 }
 
 /// Parses one whole response body, reports what it held and moves the cursor to the
@@ -394,7 +352,7 @@ mod browser_tests {
     use wasm_bindgen_test::wasm_bindgen_test;
 
     use super::LongPoll;
-    use crate::reconnect::Failure;
+    use crate::engine::reconnect::Failure;
     use crate::transport::fetch::testing::{
         channel, connections, events, fresh_topic, publish, request, server,
         server_sees_disconnect, sleep, until_events, until_failed, within,

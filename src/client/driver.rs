@@ -1,0 +1,267 @@
+//! The shell: one loop that does what the [`Engine`] asks and tells it what happened.
+//!
+//! Each turn feeds the engine one input (a command from the handle or the page, a report
+//! from the transport, resolved headers, or a deadline), carries out every action it then
+//! asks for (open or drop a transport, tell the user, ask the retry hook), and waits for
+//! the next input or the engine's next deadline. No rule lives here.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::task::Poll;
+use std::time::Duration;
+
+use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
+use futures::future::{self, LocalBoxFuture};
+use futures::{FutureExt, StreamExt};
+use gloo_timers::future::TimeoutFuture;
+
+use super::builder::Options;
+use super::{fast_path, Command, Shared};
+use crate::engine::reconnect::Failure;
+use crate::engine::{Action, Engine, Input, TransportKind};
+use crate::handlers;
+use crate::page::{self, PageEvents};
+use crate::transport::{self, Live, Request, Sink, TransportEvent};
+use crate::{env, Error};
+
+/// Headers a [`HeaderProvider`](super::HeaderProvider) is still producing, with the
+/// connection they are for.
+type PendingOpen = (
+    TransportKind,
+    Request,
+    LocalBoxFuture<'static, Result<Vec<(String, String)>, String>>,
+);
+
+/// The task behind a [`Client`](super::Client).
+pub(super) struct Driver {
+    options: Options,
+    engine: Rc<RefCell<Engine>>,
+    shared: Rc<RefCell<Shared>>,
+    /// Event types to listen for (only `EventSource` needs them).
+    event_types: Vec<String>,
+    /// The open connection; dropping it closes the connection.
+    live: Option<Live>,
+    /// The open connection's reports (a fresh channel per connection, so a report that
+    /// races with a drop is never read).
+    reports: Option<UnboundedReceiver<TransportEvent>>,
+    pending: Option<PendingOpen>,
+}
+
+/// One turn's input, polled in this order by a `poll_fn` (smaller in the wasm than
+/// `futures::select_biased!`).
+enum Step {
+    Command(Option<Command>),
+    Report(Option<TransportEvent>),
+    Headers(Result<Vec<(String, String)>, String>),
+    Timer,
+}
+
+impl Driver {
+    pub(super) fn new(
+        options: Options,
+        engine: Rc<RefCell<Engine>>,
+        shared: Rc<RefCell<Shared>>,
+    ) -> Self {
+        Self {
+            event_types: options.event_types.clone(),
+            options,
+            engine,
+            shared,
+            live: None,
+            reports: None,
+            pending: None,
+        }
+    }
+
+    pub(super) async fn run(
+        mut self,
+        mut commands: UnboundedReceiver<Command>,
+        self_tx: UnboundedSender<Command>,
+    ) {
+        // Page signals join the command channel, so one poll serves both.
+        let _page = PageEvents::listen(self_tx, self.options.pause_when_hidden);
+        self.engine
+            .borrow_mut()
+            .set_page(page::is_online(), page::page_hidden());
+        let mut input = Some(Input::Timer);
+        let mut timer: Option<(Duration, TimeoutFuture)> = None;
+        loop {
+            if let Some(input) = input.take() {
+                self.engine.borrow_mut().handle(input, env::now());
+            }
+            if let Some(next) = self.act() {
+                input = Some(next);
+                continue;
+            }
+            if self.engine.borrow().close_reason().is_some() {
+                break;
+            }
+            let now = env::now();
+            let deadline = self.engine.borrow().next_deadline();
+            match deadline {
+                Some(at) if at <= now => {
+                    input = Some(Input::Timer);
+                    continue;
+                }
+                Some(at) if timer.as_ref().is_none_or(|(armed, _)| *armed != at) => {
+                    let millis = u32::try_from((at - now).as_millis()).unwrap_or(u32::MAX);
+                    timer = Some((at, TimeoutFuture::new(millis)));
+                }
+                Some(_) => {}
+                None => timer = None,
+            }
+            let step = future::poll_fn(|cx| {
+                if let Poll::Ready(command) = commands.poll_next_unpin(cx) {
+                    return Poll::Ready(Step::Command(command));
+                }
+                if let Some(reports) = &mut self.reports {
+                    if let Poll::Ready(report) = reports.poll_next_unpin(cx) {
+                        return Poll::Ready(Step::Report(report));
+                    }
+                }
+                if let Some((_, _, headers)) = &mut self.pending {
+                    if let Poll::Ready(headers) = headers.poll_unpin(cx) {
+                        return Poll::Ready(Step::Headers(headers));
+                    }
+                }
+                match &mut timer {
+                    Some((_, sleep)) => sleep.poll_unpin(cx).map(|()| Step::Timer),
+                    None => Poll::Pending,
+                }
+            })
+            .await;
+            input = match step {
+                Step::Command(None | Some(Command::Close)) => Some(Input::Close),
+                Step::Command(Some(Command::Listen(name))) => {
+                    if let Some(live) = &mut self.live {
+                        live.add_event_type(&name);
+                    }
+                    if !self.event_types.contains(&name) {
+                        self.event_types.push(name);
+                    }
+                    None
+                }
+                Step::Command(Some(Command::Page(signal))) => Some(Input::Page(signal)),
+                Step::Report(None) => {
+                    self.reports = None;
+                    Some(Input::Failed(Failure::StreamEnded))
+                }
+                Step::Report(Some(report)) => self.report(report),
+                Step::Headers(headers) => match (self.pending.take(), headers) {
+                    (Some((kind, mut request, _)), Ok(headers)) => {
+                        request.headers.extend(headers);
+                        self.open(kind, &request)
+                    }
+                    (_, Err(reason)) => Some(Input::Error(Error::HeaderProvider(reason))),
+                    (None, Ok(_)) => None,
+                },
+                Step::Timer => {
+                    timer = None;
+                    Some(Input::Timer)
+                }
+            };
+        }
+        self.finish();
+    }
+
+    /// Carries out the engine's actions; returns an input that one of them produced (a
+    /// transport that could not be created, the retry hook's verdict).
+    fn act(&mut self) -> Option<Input> {
+        loop {
+            let action = self.engine.borrow_mut().poll_action()?;
+            match action {
+                Action::Connect {
+                    transport,
+                    url,
+                    last_event_id,
+                } => {
+                    let request = self.request(url, last_event_id);
+                    match &self.options.header_provider {
+                        Some(provider) => self.pending = Some((transport, request, provider())),
+                        None => {
+                            if let Some(input) = self.open(transport, &request) {
+                                return Some(input);
+                            }
+                        }
+                    }
+                }
+                Action::Cancel => {
+                    self.live = None;
+                    self.reports = None;
+                    self.pending = None;
+                }
+                Action::Emit(change) => self.shared.borrow_mut().emit(change),
+                Action::AskRetry(failure) => {
+                    // Asked with nothing borrowed: the hook may use the client.
+                    let hook = self.options.retry_hook.clone();
+                    let retry = hook.is_some_and(|hook| hook(&failure));
+                    return Some(Input::RetryVerdict(retry));
+                }
+            }
+        }
+    }
+
+    /// Opens `request` over `kind`; an input when that fails at once.
+    fn open(&mut self, kind: TransportKind, request: &Request) -> Option<Input> {
+        let (reports, receiver) = unbounded();
+        let sink = Sink::new(
+            reports,
+            fast_path(Rc::clone(&self.engine), Rc::clone(&self.shared)),
+        );
+        match transport::open(kind, request, sink) {
+            Ok(live) => {
+                self.live = Some(live);
+                self.reports = Some(receiver);
+                None
+            }
+            Err(error) => Some(Input::Error(error)),
+        }
+    }
+
+    fn request(&self, url: String, last_event_id: Option<String>) -> Request {
+        let o = &self.options;
+        Request {
+            url,
+            last_event_id,
+            with_credentials: o.with_credentials,
+            headers: o.headers.clone(),
+            method: o.method,
+            body: o.body.clone(),
+            event_types: self.event_types.clone(),
+            max_event_size: o.max_event_size,
+            last_event_id_param: o.last_event_id_param.clone(),
+        }
+    }
+
+    /// A transport's report as the engine's input.
+    fn report(&mut self, report: TransportEvent) -> Option<Input> {
+        Some(match report {
+            TransportEvent::Open => Input::Open,
+            TransportEvent::Event(event) => {
+                // Only from sinks without a fast path; see `Sink`.
+                fast_path(Rc::clone(&self.engine), Rc::clone(&self.shared))(event);
+                Input::Data
+            }
+            TransportEvent::Retry(retry) => Input::Retry(retry),
+            TransportEvent::Activity => Input::Data,
+            TransportEvent::Polling(waiting) => Input::Polling(waiting),
+            TransportEvent::EventTooLarge { limit } => Input::TooLarge(limit),
+            TransportEvent::Interrupted => Input::Interrupted,
+            TransportEvent::Rejected => Input::Rejected,
+            TransportEvent::Failed(Failure::StreamEnded) => Input::End,
+            TransportEvent::Failed(failure) => Input::Failed(failure),
+        })
+    }
+
+    /// The client closed for good: every stream ends and every handler is released.
+    fn finish(mut self) {
+        self.live = None;
+        let mut shared = self.shared.borrow_mut();
+        shared.closed = true;
+        shared.lifecycle.clear();
+        shared.dispatcher.close();
+        let handlers = Rc::clone(&shared.handlers);
+        drop(shared);
+        handlers::clear(&handlers);
+    }
+}

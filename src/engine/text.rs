@@ -1,0 +1,151 @@
+//! Text helpers without the formatting machinery (which would link `core::fmt`'s number
+//! and `Debug` code into the wasm): query parameters, quoted strings, decimal numbers.
+
+/// `url` with the query parameter `key` set to `value` (replacing any earlier `key`),
+/// keeping the fragment in place. Pure string work, so it runs the same in browsers,
+/// workers and Node, and for relative URLs.
+pub(crate) fn with_query(url: &str, key: &str, value: &str) -> String {
+    // `split_once` rather than slicing at an index: no char-boundary panic path (and its
+    // formatting code) in the wasm.
+    let (rest, fragment) = match url.split_once('#') {
+        Some((rest, fragment)) => (rest, Some(fragment)),
+        None => (url, None),
+    };
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let mut out = String::with_capacity(url.len() + key.len() + value.len() + 2);
+    out.push_str(path);
+    out.push('?');
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let name = pair.split('=').next().unwrap_or_default();
+        if name != key {
+            out.push_str(pair);
+            out.push('&');
+        }
+    }
+    percent_encode(key, &mut out);
+    out.push('=');
+    percent_encode(value, &mut out);
+    if let Some(fragment) = fragment {
+        out.push('#');
+        out.push_str(fragment);
+    }
+    out
+}
+
+/// `text` in double quotes, with `"`, `\\` and ASCII control characters escaped, for error
+/// messages. Like `format!("{text:?}")` for the text these messages quote, but without the
+/// formatting machinery and Unicode tables that `Debug` links into the wasm.
+pub(crate) fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for c in text.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\0' => out.push_str("\\0"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_ascii_control() => {
+                let byte = c as u8;
+                out.push_str("\\u{");
+                if byte >= 16 {
+                    out.push(char::from(HEX[usize::from(byte >> 4)]));
+                }
+                out.push(char::from(HEX[usize::from(byte & 15)]));
+                out.push('}');
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `n` in decimal, without the formatting machinery.
+pub(crate) fn decimal(mut n: u64) -> String {
+    let mut digits = Vec::new();
+    loop {
+        digits.push(b'0' + (n % 10) as u8);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits.iter().rev().map(|&d| char::from(d)).collect()
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+fn percent_encode(text: &str, out: &mut String) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &byte in text.as_bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 15)]));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{decimal, quoted, with_query};
+
+    #[test]
+    fn quoted_matches_debug_for_the_text_it_quotes() {
+        for text in [
+            "",
+            "x-token",
+            "bad name",
+            "a\"b\\c",
+            "tab\there",
+            "new\nline",
+            "é ü",
+        ] {
+            assert_eq!(quoted(text), format!("{text:?}"));
+        }
+    }
+
+    #[test]
+    fn decimal_matches_display() {
+        for n in [0, 7, 10, 99, 1000, 15000, u64::MAX] {
+            assert_eq!(decimal(n), n.to_string());
+        }
+    }
+
+    #[test]
+    fn with_query_adds_replaces_and_keeps_the_fragment() {
+        let cases = [
+            // no query yet
+            ("/events", "/events?lastEventId=7"),
+            // appended after existing parameters
+            ("/events?topic=a", "/events?topic=a&lastEventId=7"),
+            // an earlier value is replaced, not duplicated
+            (
+                "/events?lastEventId=1&topic=a",
+                "/events?topic=a&lastEventId=7",
+            ),
+            // the fragment stays last
+            ("http://h/e?topic=a#x", "http://h/e?topic=a&lastEventId=7#x"),
+            // a trailing `?` or `&` leaves no empty pair behind
+            ("/e?", "/e?lastEventId=7"),
+            ("/e?a=1&", "/e?a=1&lastEventId=7"),
+        ];
+        for (url, want) in cases {
+            assert_eq!(with_query(url, "lastEventId", "7"), want, "{url}");
+        }
+    }
+
+    #[test]
+    fn with_query_percent_encodes_the_value() {
+        assert_eq!(
+            with_query("/e", "lastEventId", "a b&c=d/é"),
+            "/e?lastEventId=a%20b%26c%3Dd%2F%C3%A9"
+        );
+    }
+}
