@@ -37,7 +37,10 @@ export function watchQuiet(client, deadlineMs) {
       resolve(record);
     };
     const timer = setTimeout(() => finish('deadline'), deadlineMs);
-    const note = (type, detail) => record.log.push([Date.now() - started, type, detail]);
+    // Nothing after the end of the watch: the caller's close() is not part of the record.
+    const note = (type, detail) => {
+      if (!done) record.log.push([Date.now() - started, type, detail]);
+    };
     client.addEventListener('open', (e) => {
       note('open', e.transport);
       record.opens += 1;
