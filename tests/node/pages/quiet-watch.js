@@ -10,7 +10,8 @@
  * - `log`: every client event as `[ms since the watch started, type, detail]`
  * - `message`: `{ data, lastEventId, at }` (`at`: `Date.now()` at dispatch), or `null`
  * - `opens`, `errors` (error types), `reconnects` (reasons), `transports` (`[previous,
- *   transport, reason]` per `transportchange`), and the final `transport` and `readyState`
+ *   transport, reason]` per `transportchange`), `states` (`[previous, readyState]` per
+ *   `statechange`), and the final `transport` and `readyState`
  */
 export function watchQuiet(client, deadlineMs) {
   const started = Date.now();
@@ -22,6 +23,7 @@ export function watchQuiet(client, deadlineMs) {
     errors: [],
     reconnects: [],
     transports: [],
+    states: [],
     transport: null,
     readyState: null,
   };
@@ -62,7 +64,11 @@ export function watchQuiet(client, deadlineMs) {
       record.transports.push([e.previous, e.transport, e.reason ?? null]);
       if (record.transports.length > 1) finish(`transport change to ${e.transport}`);
     });
-    client.addEventListener('statechange', (e) => note('statechange', `${e.previous} -> ${e.readyState}`));
+    client.addEventListener('statechange', (e) => {
+      if (done) return;
+      note('statechange', `${e.previous} -> ${e.readyState}`);
+      record.states.push([e.previous, e.readyState]);
+    });
     client.addEventListener('message', (e) => {
       note('message', `${e.lastEventId}: ${e.data}`);
       record.message = { data: e.data, lastEventId: e.lastEventId, at: Date.now() };
