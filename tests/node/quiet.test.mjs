@@ -4,8 +4,8 @@
 // head, and for a long poll the server holds. Each case expects exactly one `open`, no
 // `error`, no `reconnecting`, no transport change, and the event within DELIVERY_MS of being
 // sent. The timeouts that catch a really stuck server are opt-in, and tested here with
-// explicit values. Every case runs at the same time: the file takes as long as its slowest
-// case (about 40 s).
+// explicit values; the downgrade to long polling still takes a buffering proxy for one. Every
+// case runs at the same time: the file takes as long as its slowest case (about 40 s).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
@@ -161,6 +161,35 @@ describe('quiet servers, default options (Node)', { concurrency: true }, () => {
       }
     });
   }
+
+  test('auto: a buffering proxy is still taken for one (its whole body in one burst at the end): downgraded to long polling, every event once', { skip: needsDevserver }, async () => {
+    // The dev server's buffer=1 holds the stream's body and sends it whole when the response
+    // ends, bufferMs after the head: the evidence stallDowngradeMs waits for, here 3 s of
+    // silence against a threshold of 1 s.
+    const t = topic();
+    for (const n of [1, 2, 3]) await publish(t, `e${n}`);
+    const started = Date.now();
+    const client = new SseClient(`${base}/events?topic=${t}&buffer=1&bufferMs=3000`, {
+      lastEventId: '0',
+      stallDowngradeMs: 1000,
+    });
+    const changes = [];
+    client.addEventListener('transportchange', (e) => changes.push([e.previous, e.transport, typeof e.reason]));
+    const log = record(client, ['message', 'error'], started);
+    try {
+      await until(() => log.filter(([, type]) => type === 'message').length >= 3, 15_000,
+        `three events\n${JSON.stringify(log)}\n${JSON.stringify(changes)}`);
+      // Time for a duplicate to show up, if one were coming.
+      await sleep(500);
+      const messages = log.filter(([, type]) => type === 'message').map(([, , data]) => data);
+      assert.deepEqual(messages, ['e1', 'e2', 'e3'], JSON.stringify(log));
+      assert.deepEqual(changes, [[null, 'fetch', 'undefined'], ['fetch', 'long-poll', 'string']]);
+      assert.equal(client.transport, 'long-poll');
+      assert.equal(client.lastEventId, '3');
+    } finally {
+      client.close();
+    }
+  });
 
   test('long-poll: an explicit longPollTimeoutMs (1500) gives up on a poll the server never answers, and polls again', async () => {
     // The failure's type is the client's to name: this checks that it is reported, not fatal,
