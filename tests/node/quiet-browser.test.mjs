@@ -97,7 +97,7 @@ describe('quiet servers, default options (headless Chromium)', { concurrency: tr
       });
     }
 
-    test(`${name}: the dev server's long poll on a quiet topic, one event ${PUBLISH_AFTER_MS / 1000} s in`, async () => {
+    test(`${name}: a quiet topic of the dev server (which holds a long poll 25 s), one event ${PUBLISH_AFTER_MS / 1000} s in`, async () => {
       const topic = `quiet-${name}-${process.pid}-${Date.now()}`;
       const watching = run(`${pageBase}/events?topic=${topic}`, options, PUBLISH_AFTER_MS + GRACE_MS);
       // Published from here, unless the watch already ended (a failure) by then.

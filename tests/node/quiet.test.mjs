@@ -89,7 +89,7 @@ describe('quiet servers, default options (Node)', { concurrency: true }, () => {
       });
     }
 
-    test(`${name}: the dev server's long poll on a quiet topic, one event ${PUBLISH_AFTER_MS / 1000} s in`, { skip: needsDevserver }, async () => {
+    test(`${name}: a quiet topic of the dev server (which holds a long poll 25 s), one event ${PUBLISH_AFTER_MS / 1000} s in`, { skip: needsDevserver }, async () => {
       const t = topic();
       const client = new SseClient(`${base}/events?topic=${t}`, options);
       try {
