@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 
 import { SseClient, SseError } from 'wasm-sse';
 
+import { startQuietServer, startServer } from './fixtures/quiet-servers.mjs';
 import { base, next, publish, skip, topicNamer } from './helpers.mjs';
 
 const topic = topicNamer('bad');
@@ -219,16 +220,8 @@ test('a server that ignores long polling (answers with an endless stream) still 
 
 /** A plain Node HTTP server on loopback (not the dev server); `handler` answers requests. */
 async function plainServer(handler) {
-  const { createServer } = await import('node:http');
-  const server = createServer(handler);
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${server.address().port}/plain`,
-    async close() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
+  const server = await startServer(handler);
+  return { url: `${server.url}/plain`, close: server.close };
 }
 
 test('no fetch in the environment: unsupported, fatal, nothing opened', async () => {
@@ -265,8 +258,8 @@ test('a response with no Content-Type header at all is a wrong content type', as
 });
 
 test('a server that accepts but never answers: connect-timeout, retried, then attempts-exhausted', async () => {
-  const server = await plainServer(() => {}); // holds every request
-  const client = new SseClient(server.url, {
+  const server = await startQuietServer(); // its /never holds every request
+  const client = new SseClient(`${server.url}/never`, {
     connectTimeoutMs: 200,
     reconnect: { initialDelayMs: 10, maxRetries: 1, jitter: false },
   });

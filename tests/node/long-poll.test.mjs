@@ -5,10 +5,10 @@
 // really ended (docs/protocol.md).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 
 import { SseClient } from 'wasm-sse';
 
+import { startServer } from './fixtures/quiet-servers.mjs';
 import { base, skip, topicNamer } from './helpers.mjs';
 
 const topic = topicNamer('lp');
@@ -89,7 +89,7 @@ test('a long-poll backlog is read with several polls in flight, every event once
  */
 async function lyingServer({ last, batch, ahead, cut = () => batch }) {
   const polls = [];
-  const server = createServer((req, res) => {
+  const server = await startServer((req, res) => {
     const after = Number(new URL(req.url, 'http://x').searchParams.get('lastEventId') || 0);
     polls.push(after);
     const first = after + 1;
@@ -109,9 +109,7 @@ async function lyingServer({ last, batch, ahead, cut = () => batch }) {
     res.writeHead(200, headers);
     res.end(range(first, first + sent - 1).map((n) => `id: ${n}\ndata: ${n}\n\n`).join(''));
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${server.address().port}/poll`;
-  return { url, polls, close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }) };
+  return { url: `${server.url}/poll`, polls, close: server.close };
 }
 
 test('wrong announcements and cut bodies: polls that no longer fit are dropped, nothing lost', async () => {
