@@ -86,7 +86,7 @@ function normalize(options) {
   const out = {};
   const {
     transport = 'auto', headers, method, body, withCredentials, reconnect, idleTimeoutMs,
-    connectTimeoutMs, stallDowngradeMs, pauseWhenHidden, lastEventId, lastEventIdParam, maxEventSize, eventTypes,
+    connectTimeoutMs, longPollTimeoutMs, stallDowngradeMs, pauseWhenHidden, lastEventId, lastEventIdParam, maxEventSize, eventTypes,
   } = options;
   if (!TRANSPORTS.includes(transport)) throw invalid('transport', `must be one of ${TRANSPORTS.join(', ')}`);
   out.transport = transport;
@@ -120,7 +120,7 @@ function normalize(options) {
     if (reconnect.jitter !== undefined) r.jitter = Boolean(reconnect.jitter);
     out.reconnect = r;
   }
-  for (const [key, value] of [['idleTimeoutMs', idleTimeoutMs], ['connectTimeoutMs', connectTimeoutMs], ['stallDowngradeMs', stallDowngradeMs]]) {
+  for (const [key, value] of [['idleTimeoutMs', idleTimeoutMs], ['connectTimeoutMs', connectTimeoutMs], ['longPollTimeoutMs', longPollTimeoutMs], ['stallDowngradeMs', stallDowngradeMs]]) {
     if (value === undefined) continue;
     if (value !== null && !isNumber(value)) throw invalid(key, 'must be a non-negative number or null');
     out[key] = value === 0 ? null : value;

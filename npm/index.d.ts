@@ -181,11 +181,21 @@ export interface SseClientOptions {
   reconnect?: ReconnectOptions | false;
   /** Reconnect when nothing arrives for this long. Default `null` (off). */
   idleTimeoutMs?: number | null;
-  /** Give up on an attempt that has not opened after this long. Default 15000; `null`: off. */
+  /**
+   * Give up on a streaming attempt (`eventsource`, `fetch`) that has not opened after this
+   * long. Default `null` (off): wait for the response head as long as `EventSource` does.
+   * Long polls are timed by `longPollTimeoutMs` instead.
+   */
   connectTimeoutMs?: number | null;
   /**
-   * Switch to long polling for good when a stream opens but then receives nothing at all
-   * for this long (a proxy that buffers responses). Default 10000; `null`: off.
+   * Give up on a long poll the server has not answered after this long (an `idle-timeout`
+   * failure, then a reconnect). Default 90000, above the holds servers use; `null`: off.
+   */
+  longPollTimeoutMs?: number | null;
+  /**
+   * Switch to long polling for good on evidence of a proxy that buffers whole responses: a
+   * stream that opens, stays silent at least this long, then gets its whole body in one
+   * burst at its end. Silence alone never switches. Default 10000; `null`: off.
    */
   stallDowngradeMs?: number | null;
   /** Close while the page is hidden, resume when visible. Default false. */

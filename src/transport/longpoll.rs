@@ -353,7 +353,7 @@ mod browser_tests {
 
     use super::LongPoll;
     use crate::engine::reconnect::Failure;
-    use crate::transport::fetch::testing::{
+    use crate::transport::testing::{
         channel, connections, events, fresh_topic, publish, request, server,
         server_sees_disconnect, sleep, until_events, until_failed, within,
     };
@@ -422,8 +422,19 @@ mod browser_tests {
         let url = events_url(&format!("topic={topic}&retry=1500&timeoutMs=0"));
         let (sink, mut rx) = channel();
         let _poll = LongPoll::open(&request(url), sink).unwrap();
-        let first = within(1000, rx.next()).await;
-        assert_eq!(first, Some(TransportEvent::Open));
+        // The poll's lifetime comes first: awaited, answered, then the connection opens.
+        let mut first = Vec::new();
+        for _ in 0..3 {
+            first.extend(within(1000, rx.next()).await);
+        }
+        assert_eq!(
+            first,
+            [
+                TransportEvent::Polling(true),
+                TransportEvent::Polling(false),
+                TransportEvent::Open
+            ]
+        );
         let mut reports = Vec::new();
         within(1500, async {
             sleep(1000).await;
@@ -542,7 +553,11 @@ mod browser_tests {
         assert!(during >= 1.0);
         drop(poll);
         let rest: Vec<_> = within(500, rx.collect()).await;
-        assert_eq!(rest, []);
+        assert_eq!(
+            rest,
+            [TransportEvent::Polling(true)],
+            "nothing after the drop"
+        );
         server_sees_disconnect(during).await;
     }
 }

@@ -18,7 +18,11 @@ use crate::Event;
 
 pub(crate) mod eventsource;
 pub(crate) mod fetch;
+#[cfg(all(test, target_arch = "wasm32"))]
+mod fetch_tests;
 pub(crate) mod longpoll;
+#[cfg(all(test, target_arch = "wasm32"))]
+pub(crate) mod testing;
 
 /// Everything a transport needs to open one connection.
 #[derive(Debug, Clone, Default)]

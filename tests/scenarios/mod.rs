@@ -409,8 +409,8 @@ pub async fn request_echo(kind: TransportKind) {
 }
 
 /// Behind a proxy that buffers whole responses (`buffer=1`), a streaming transport chosen
-/// automatically opens and then receives nothing: the client switches to long polling,
-/// says so, and delivers every event once.
+/// automatically opens, receives nothing, then the whole body in one burst at its end: the
+/// client switches to long polling, says so, and delivers every event once.
 pub async fn downgrade(from: TransportKind, with_header: bool) {
     let topic = fresh_topic("m-buffer");
     let ids = publish_many(&topic, 3).await;
@@ -425,7 +425,7 @@ pub async fn downgrade(from: TransportKind, with_header: bool) {
         b = b.header("x-token", "abc");
     }
     let client = b.connect().unwrap();
-    let lifecycle = client.lifecycle();
+    let mut lifecycle = client.lifecycle();
     let mut events = client.events();
     let got: Vec<Event> = within(10, (&mut events).take(3).collect()).await;
     let want: Vec<Event> = ids
@@ -434,11 +434,25 @@ pub async fn downgrade(from: TransportKind, with_header: bool) {
         .map(|(i, id)| Event::new("message", format!("e{i}"), id.clone()))
         .collect();
     assert_eq!(got, want);
-    assert_eq!(client.transport(), Some(TransportKind::LongPoll));
+    // The evidence is the burst at the body's end: the switch follows it, and long polling
+    // then carries what is published next.
+    let long_poll = TransportKind::LongPoll;
+    let mut changes = Vec::new();
+    while let Some(change) = before(10_000, lifecycle.next()).await.flatten() {
+        let done =
+            matches!(change, Lifecycle::Connecting { transport, .. } if transport == long_poll);
+        changes.push(change);
+        if done {
+            break;
+        }
+    }
+    let next = publish(&topic, r#"{"data":"after"}"#).await;
+    let got: Vec<Event> = within(10, (&mut events).take(1).collect()).await;
+    assert_eq!(got, [Event::new("message", "after", next)], "{changes:?}");
+    assert_eq!(client.transport(), Some(long_poll));
     assert_eq!(before(300, events.next()).await, None);
     client.close();
-    let changes: Vec<Lifecycle> = within(5, lifecycle.collect()).await;
-    let long_poll = TransportKind::LongPoll;
+    changes.extend(within(5, lifecycle.collect::<Vec<_>>()).await);
     assert_eq!(
         changes.get(..2),
         Some(
