@@ -28,8 +28,7 @@ const MAX_WINDOW: usize = 1 << 24;
 /// match is confirmed against the stored ID itself, so a collision can never drop an event.
 /// The commonest IDs, increasing decimal numbers, skip even that: a number above every ID
 /// remembered cannot be a replay, so it goes into the ring without a lookup, and the index is
-/// only brought up to date when a lookup is needed again (after a reconnect, say). In the
-/// browser this made the whole fetch-streaming path about 10 % faster.
+/// only brought up to date when a lookup is needed again (after a reconnect, say).
 #[derive(Debug)]
 pub(crate) struct Dedupe {
     window: usize,

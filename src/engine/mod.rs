@@ -23,7 +23,6 @@
 //! Response checks ([`response`]) and long-poll planning ([`longpoll`]) are pure functions
 //! the transports call where the bytes are, before anything reaches the engine.
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
 pub(crate) mod dedupe;
@@ -220,7 +219,8 @@ pub(crate) struct Engine {
     ready_state: ReadyState,
     backoff: Backoff,
     dedupe: Dedupe,
-    actions: VecDeque<Action>,
+    /// Actions not yet taken, oldest first (a few at a time).
+    actions: Vec<Action>,
     /// The transport of the current (or last) attempt.
     transport: Option<TransportKind>,
     /// The native `EventSource` failed once: resume over fetch, which sends
@@ -254,7 +254,7 @@ impl Engine {
             state: State::Closed,
             ready_state: ReadyState::Connecting,
             dedupe: Dedupe::new(DEFAULT_WINDOW),
-            actions: VecDeque::new(),
+            actions: Vec::new(),
             transport: None,
             use_fetch: false,
             downgraded: false,
@@ -325,7 +325,7 @@ impl Engine {
             Input::Timer => {}
             Input::Close => {
                 if self.is_connected() {
-                    self.actions.push_back(Action::Cancel);
+                    self.push(Action::Cancel);
                 }
                 self.close(CloseReason::Requested);
             }
@@ -335,22 +335,20 @@ impl Engine {
 
     /// The next thing the shell must do, oldest first.
     pub(crate) fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+        (!self.actions.is_empty()).then(|| self.actions.remove(0))
     }
 
     /// When the engine must be woken (with [`Input::Timer`]) if nothing else happens first.
     pub(crate) fn next_deadline(&self) -> Option<Duration> {
-        let deadlines = match self.state {
-            State::Waiting { until } if !self.blocked() => [Some(until), None, None],
-            State::Connecting { since } => [
+        match self.state {
+            State::Waiting { until } if !self.blocked() => Some(until),
+            State::Connecting { since } => earliest(
                 self.connect_deadline(since),
-                self.poll_deadline,
-                self.idle_check,
-            ],
-            State::Open { .. } => [self.poll_deadline, self.idle_check, None],
-            _ => [None, None, None],
-        };
-        deadlines.into_iter().flatten().min()
+                earliest(self.poll_deadline, self.idle_check),
+            ),
+            State::Open { .. } => earliest(self.poll_deadline, self.idle_check),
+            _ => None,
+        }
     }
 
     /// Whether an event with this last-event-ID is new (a replay of one already delivered
@@ -463,7 +461,14 @@ impl Engine {
     }
 
     fn emit(&mut self, change: Lifecycle) {
-        self.actions.push_back(Action::Emit(change));
+        self.push(Action::Emit(change));
+    }
+
+    /// Queues `action`. Out of line: inlined at every call site, the queue's growth path
+    /// would be copied a dozen times into the wasm.
+    #[inline(never)]
+    fn push(&mut self, action: Action) {
+        self.actions.push(action);
     }
 
     fn set_ready(&mut self, state: ReadyState) {
@@ -503,7 +508,7 @@ impl Engine {
             }
             _ => self.config.url.clone(),
         };
-        self.actions.push_back(Action::Connect {
+        self.push(Action::Connect {
             transport,
             url,
             last_event_id: resume,
@@ -541,7 +546,7 @@ impl Engine {
     /// buffering proxy, otherwise `failure`.
     fn on_end(&mut self, failure: Failure, now: Duration) {
         if let (Some(silent), Some(from)) = (self.burst_evidence(now), self.transport) {
-            self.actions.push_back(Action::Cancel);
+            self.push(Action::Cancel);
             self.downgraded = true;
             self.set_ready(ReadyState::Connecting);
             let ms = u64::try_from(silent.as_millis()).unwrap_or(u64::MAX);
@@ -569,7 +574,7 @@ impl Engine {
         if !self.is_connected() {
             return;
         }
-        self.actions.push_back(Action::Cancel);
+        self.push(Action::Cancel);
         self.poll_deadline = None;
         self.idle_check = None;
         self.set_ready(ReadyState::Connecting);
@@ -578,7 +583,7 @@ impl Engine {
         });
         if failure.is_fatal() && self.config.has_retry_hook {
             self.state = State::Asking;
-            self.actions.push_back(Action::AskRetry(failure.clone()));
+            self.push(Action::AskRetry(failure.clone()));
             self.pending_failure = Some(failure);
             return;
         }
@@ -594,7 +599,7 @@ impl Engine {
 
     /// Reconnects at once without counting a failure (page restored, paused and back).
     fn restart(&mut self, now: Duration) {
-        self.actions.push_back(Action::Cancel);
+        self.push(Action::Cancel);
         self.set_ready(ReadyState::Connecting);
         self.poll_deadline = None;
         self.idle_check = None;
@@ -688,5 +693,13 @@ impl Engine {
         } else {
             self.idle_check = Some(now.saturating_add((limit / 4).max(Duration::from_millis(1))));
         }
+    }
+}
+
+/// The earlier of two optional deadlines.
+fn earliest(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
