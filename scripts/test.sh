@@ -17,8 +17,8 @@ step "clippy (host)"
 cargo clippy --workspace --all-targets -- -D warnings
 
 step "clippy (wasm32)"
-cargo clippy -p wasm-sse -p wasm-sse-codec --lib --target wasm32-unknown-unknown -- -D warnings
-cargo clippy -p wasm-sse --lib --features talc,bench --target wasm32-unknown-unknown -- -D warnings # the npm build and the benchmark
+cargo clippy -p wasm-sse -p wasm-sse-codec -p wasm-sse-npm --lib --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p wasm-sse-npm --all-targets --features bench --target wasm32-unknown-unknown -- -D warnings # the benchmark's build
 cargo clippy -p wasm-sse --tests --target wasm32-unknown-unknown -- -D warnings
 cargo clippy -p wasm-sse-hooks -p wasm-sse-leptos -p wasm-sse-yew -p leptos-app -p yew-app --all-targets --target wasm32-unknown-unknown -- -D warnings
 

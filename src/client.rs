@@ -675,7 +675,9 @@ impl Client {
 
     /// Makes sure events of type `name` reach [`events`](Self::events) (the browser's
     /// `EventSource` delivers named events only to listeners registered for the name).
-    pub(crate) fn listen_for(&self, name: String) {
+    /// [`on`](Self::on) and [`subscribe`](Self::subscribe) call it; call it for a type that
+    /// only [`on_any`](Self::on_any) or [`events`](Self::events) receives.
+    pub fn listen_for(&self, name: String) {
         let _ = self.commands.unbounded_send(Command::Listen(name));
     }
 

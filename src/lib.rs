@@ -30,9 +30,6 @@ pub mod reconnect;
 mod transport;
 mod typed;
 
-#[cfg(target_arch = "wasm32")]
-mod js;
-
 pub use client::{
     Client, ClientBuilder, CloseReason, EventStream, HeaderProvider, Lifecycle, LifecycleStream,
     ReadyState, RetryHook,
@@ -42,16 +39,3 @@ pub use event::Event;
 pub use handlers::Handler;
 pub use transport::{Method, TransportKind};
 pub use typed::{DecodeError, DecodeErrorKind, JsonStream, Message, TypedStream};
-
-// With the `talc` feature (the npm package is built with it), wasm builds allocate with Talc
-// rather than Rust's default dlmalloc: the client makes a few small allocations per event
-// (an event's buffer and strings, a typed payload's fields), which Talc serves in fewer
-// instructions, from less code (about 8 KiB of dlmalloc leave the module). Only where
-// wasm has no threads: Talc's single-threaded wasm allocator takes no lock.
-#[cfg(all(
-    feature = "talc",
-    target_family = "wasm",
-    not(target_feature = "atomics")
-))]
-#[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

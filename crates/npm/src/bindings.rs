@@ -19,11 +19,8 @@ use js_sys::{Array, Function, Object, Promise, Reflect, Uint32Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::reconnect::{Failure, ReconnectPolicy, StopReason};
-use crate::{Client, CloseReason, Error, Handler, Lifecycle, Method, TransportKind};
-
-#[cfg(feature = "bench")]
-mod bench;
+use wasm_sse::reconnect::{Failure, ReconnectPolicy, StopReason};
+use wasm_sse::{Client, CloseReason, Error, Handler, Lifecycle, Method, TransportKind};
 
 /// The version of the wasm-sse package, read from the compiled module.
 #[wasm_bindgen]
@@ -67,7 +64,7 @@ struct Pending {
 
 impl Pending {
     /// Adds `event`; returns whether it is the first one waiting.
-    fn push(&mut self, event: &crate::Event) -> bool {
+    fn push(&mut self, event: &wasm_sse::Event) -> bool {
         let first = self.lengths.is_empty();
         let type_length = if event.event_type == self.last_type {
             0
@@ -165,7 +162,7 @@ impl RawClient {
 }
 
 /// Reads the options object `npm/client.js` built (every key optional).
-fn builder(url: String, o: &Object) -> Result<crate::ClientBuilder, JsValue> {
+fn builder(url: String, o: &Object) -> Result<wasm_sse::ClientBuilder, JsValue> {
     let mut b = Client::builder(url);
     if let Some(kind) = string(o, "transport") {
         b = b.transport(match kind.as_str() {
@@ -362,7 +359,7 @@ fn encode(change: &Lifecycle) -> Array {
             push("too-large".into());
             push(int(*limit as f64));
         }
-        // Added by the transports work (issue #6): the switch to long polling.
+        // The switch to long polling.
         Lifecycle::Downgraded { from, to, reason } => {
             push("downgraded".into());
             push(from.as_str().into());
@@ -399,8 +396,12 @@ fn encode(change: &Lifecycle) -> Array {
                         push((*option).into());
                     }
                 }
+                // A reason these bindings do not know: reported as a requested close.
+                _ => {}
             }
         }
+        // A change these bindings do not know: an empty array, which `npm/client.js` ignores.
+        _ => {}
     }
     items
 }
@@ -410,6 +411,7 @@ fn detail(error: &Error) -> &str {
     match error {
         Error::InvalidUrl { reason, .. } | Error::InvalidOption { reason, .. } => reason,
         Error::Unsupported(s) | Error::HeaderProvider(s) | Error::Js(s) => s,
+        _ => "",
     }
 }
 
