@@ -37,6 +37,10 @@ bash scripts/soak.sh --ci
 step "npm package"
 bash scripts/build.sh
 
+step "exports: RawClient in the npm wasm, none in a Rust app's (the Leptos example)"
+cargo build -p leptos-app --target wasm32-unknown-unknown
+node scripts/check-exports.mjs
+
 step "dev server"
 # shellcheck source=scripts/devserver.sh
 source scripts/devserver.sh
