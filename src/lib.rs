@@ -29,6 +29,7 @@ mod page;
 pub mod reconnect;
 mod transport;
 mod typed;
+mod vocabulary;
 
 pub use client::{
     Client, ClientBuilder, CloseReason, EventStream, HeaderProvider, Lifecycle, LifecycleStream,

@@ -25,10 +25,10 @@ struct Tick {
 fn client(url: String, transport: &str) -> Result<Client, JsValue> {
     let kind = match transport {
         "auto" => None,
-        "eventsource" => Some(TransportKind::EventSource),
-        "fetch" => Some(TransportKind::Fetch),
-        "long-poll" => Some(TransportKind::LongPoll),
-        other => return Err(JsValue::from_str(&format!("unknown transport {other:?}"))),
+        other => Some(
+            TransportKind::from_name(other)
+                .ok_or_else(|| JsValue::from_str(&format!("unknown transport {other:?}")))?,
+        ),
     };
     let builder = Client::builder(url);
     let builder = match kind {
