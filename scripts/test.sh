@@ -10,6 +10,18 @@ step() { printf '\n== %s\n' "$*"; }
 step "setup"
 bash scripts/setup.sh test
 
+step "wasm-bindgen CLI matches Cargo.lock"
+# The crates take a caret range of wasm-bindgen; Cargo.lock fixes the version, and the CLI
+# must be that exact one (its glue must match the wasm-bindgen the wasm was built with).
+lock_version=$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+cli_version=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$cli_version" != "$lock_version" ]; then
+  echo "wasm-bindgen CLI: ${cli_version:-missing}; Cargo.lock's wasm-bindgen: $lock_version. They must be" \
+    "the same: \`cargo install wasm-bindgen-cli --version $lock_version\` (bash scripts/setup.sh does it)" >&2
+  exit 1
+fi
+echo "wasm-bindgen $cli_version"
+
 step "format"
 cargo fmt --all -- --check
 
