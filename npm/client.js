@@ -213,7 +213,7 @@ export class SseClient extends EventTarget {
         this.#url,
         opts,
         // Events are waiting: take them all at once, after the wasm has parsed the rest of
-        // the chunk (see RawClient in src/js/mod.rs).
+        // the chunk (see RawClient in crates/npm/src/bindings.rs).
         () => queueMicrotask(this.#takeEvents),
         (change) => this.#onChange(change),
       );

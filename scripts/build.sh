@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# Builds the npm package into dist/: the wasm (size-optimised profile), wasm-bindgen's glue,
-# wasm-opt -Oz, and the hand-written entry points from npm/.
+# Builds the npm package into dist/: the wasm of crates/npm (size-optimised profile),
+# wasm-bindgen's glue, wasm-opt -Oz, and the hand-written entry points from npm/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 bash scripts/setup.sh build
 
-cargo build --lib --target wasm32-unknown-unknown --profile wasm-release -p wasm-sse --features talc
+cargo build --lib --target wasm32-unknown-unknown --profile wasm-release -p wasm-sse-npm
 rm -rf dist && mkdir -p dist
 # `--encode-into always`: no fallback for engines without `TextEncoder.encodeInto`, which all
 # engines that run this wasm (it needs reference types) have.
 wasm-bindgen --target web --encode-into always --out-dir dist --out-name wasm_sse \
-  "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm-release/wasm_sse.wasm"
+  "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm-release/wasm_sse_npm.wasm"
 # The features rustc enables by default for wasm32-unknown-unknown, so wasm-opt may keep using them.
 features="--enable-bulk-memory --enable-mutable-globals --enable-nontrapping-float-to-int
   --enable-sign-ext --enable-reference-types --enable-multivalue"
@@ -29,7 +29,7 @@ cp npm/index.d.ts dist/
 # without comments and whitespace, with short local names (1.9 KiB less gzipped than
 # comment stripping alone). Only mangling: no compression passes, which rewrite the code;
 # `keepNames`, so classes and functions keep their `name` (`SseError`, `SseClient`). The
-# glue's comments are the Rust doc comments of src/js/ and its `@ts-self-types` pointer to
+# glue's comments are the Rust doc comments of crates/npm/src/ and its `@ts-self-types` pointer to
 # the raw declarations, which are not shipped.
 node --input-type=module -e "
   import { minifySync } from 'rolldown/utils';

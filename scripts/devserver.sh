@@ -4,7 +4,7 @@ start_devserver() {
   mkdir -p .tmp
   local log=.tmp/devserver.log
   cargo build -q -p wasm-sse-devserver
-  target/debug/sse-devserver --addr 127.0.0.1:0 --www www --pkg dist "$@" >"$log" 2>&1 &
+  "${CARGO_TARGET_DIR:-target}"/debug/sse-devserver --addr 127.0.0.1:0 --www www --pkg dist "$@" >"$log" 2>&1 &
   DEVSERVER_PID=$!
   trap 'kill "$DEVSERVER_PID" 2>/dev/null || true' EXIT
   DEVSERVER_URL=

@@ -10,6 +10,18 @@ step() { printf '\n== %s\n' "$*"; }
 step "setup"
 bash scripts/setup.sh test
 
+step "wasm-bindgen CLI matches Cargo.lock"
+# The crates take a caret range of wasm-bindgen; Cargo.lock fixes the version, and the CLI
+# must be that exact one (its glue must match the wasm-bindgen the wasm was built with).
+lock_version=$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+cli_version=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$cli_version" != "$lock_version" ]; then
+  echo "wasm-bindgen CLI: ${cli_version:-missing}; Cargo.lock's wasm-bindgen: $lock_version. They must be" \
+    "the same: \`cargo install wasm-bindgen-cli --version $lock_version\` (bash scripts/setup.sh does it)" >&2
+  exit 1
+fi
+echo "wasm-bindgen $cli_version"
+
 step "format"
 cargo fmt --all -- --check
 
@@ -17,8 +29,8 @@ step "clippy (host)"
 cargo clippy --workspace --all-targets -- -D warnings
 
 step "clippy (wasm32)"
-cargo clippy -p wasm-sse -p wasm-sse-codec --lib --target wasm32-unknown-unknown -- -D warnings
-cargo clippy -p wasm-sse --lib --features talc,bench --target wasm32-unknown-unknown -- -D warnings # the npm build and the benchmark
+cargo clippy -p wasm-sse -p wasm-sse-codec -p wasm-sse-npm --lib --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p wasm-sse-npm --all-targets --features bench --target wasm32-unknown-unknown -- -D warnings # the benchmark's build
 cargo clippy -p wasm-sse --tests --target wasm32-unknown-unknown -- -D warnings
 cargo clippy -p wasm-sse-hooks -p wasm-sse-leptos -p wasm-sse-yew -p leptos-app -p yew-app --all-targets --target wasm32-unknown-unknown -- -D warnings
 
@@ -36,6 +48,10 @@ bash scripts/soak.sh --ci
 
 step "npm package"
 bash scripts/build.sh
+
+step "exports: RawClient in the npm wasm, none in a Rust app's (the Leptos example)"
+cargo build -p leptos-app --target wasm32-unknown-unknown
+node scripts/check-exports.mjs
 
 step "dev server"
 # shellcheck source=scripts/devserver.sh

@@ -28,9 +28,7 @@ mod handlers;
 mod page;
 mod transport;
 mod typed;
-
-#[cfg(target_arch = "wasm32")]
-mod js;
+mod vocabulary;
 
 pub use client::{Client, ClientBuilder, EventStream, HeaderProvider, LifecycleStream, RetryHook};
 pub use engine::reconnect;
@@ -39,16 +37,3 @@ pub use error::Error;
 pub use event::Event;
 pub use handlers::Handler;
 pub use typed::{DecodeError, DecodeErrorKind, JsonStream, Message, TypedStream};
-
-// With the `talc` feature (the npm package is built with it), wasm builds allocate with Talc
-// rather than Rust's default dlmalloc: the client makes a few small allocations per event
-// (an event's buffer and strings, a typed payload's fields), which Talc serves in fewer
-// instructions, from less code (about 8 KiB of dlmalloc leave the module). Only where
-// wasm has no threads: Talc's single-threaded wasm allocator takes no lock.
-#[cfg(all(
-    feature = "talc",
-    target_family = "wasm",
-    not(target_feature = "atomics")
-))]
-#[global_allocator]
-static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

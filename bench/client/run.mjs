@@ -7,7 +7,7 @@
 // `--only` runs just the contenders whose names match REGEX (the goal ratios then print
 // only where both sides ran).
 //
-// Builds the wasm with the `bench` feature, records a stream of small JSON events, serves it
+// Builds the npm crate's wasm (crates/npm) with its `bench` feature, records a stream of small JSON events, serves it
 // with the dev server (long polls answer batches of 1000 events), opens the page in Chromium
 // *without* a DevTools connection, and reads the figures the page publishes back to the dev
 // server. Honours CARGO_TARGET_DIR.
@@ -35,9 +35,9 @@ const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, stdio
 // (`wasm-speed`, opt-level 3) in pkg/speed/.
 for (const [profile, dir] of [['wasm-release', 'pkg'], ['wasm-speed', 'pkg/speed']]) {
   run('cargo', ['build', '--lib', '--target', 'wasm32-unknown-unknown', '--profile', profile,
-    '-p', 'wasm-sse', '--features', 'bench,talc']);
+    '-p', 'wasm-sse-npm', '--features', 'bench']);
   run('wasm-bindgen', ['--target', 'web', '--out-dir', join(tmp, dir), '--out-name', 'wasm_sse',
-    join(targetDir, `wasm32-unknown-unknown/${profile}/wasm_sse.wasm`)]);
+    join(targetDir, `wasm32-unknown-unknown/${profile}/wasm_sse_npm.wasm`)]);
 }
 copyFileSync(join(root, 'node_modules/eventsource-parser/dist/index.js'),
   join(tmp, 'pkg', 'eventsource-parser.js'));

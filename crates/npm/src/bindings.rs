@@ -19,11 +19,8 @@ use js_sys::{Array, Function, Object, Promise, Reflect, Uint32Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::reconnect::{Failure, ReconnectPolicy, StopReason};
-use crate::{Client, CloseReason, Error, Handler, Lifecycle, Method, TransportKind};
-
-#[cfg(feature = "bench")]
-mod bench;
+use wasm_sse::reconnect::{Failure, ReconnectPolicy, StopReason};
+use wasm_sse::{Client, CloseReason, Error, Handler, Lifecycle, Method, TransportKind};
 
 /// The version of the wasm-sse package, read from the compiled module.
 #[wasm_bindgen]
@@ -67,7 +64,7 @@ struct Pending {
 
 impl Pending {
     /// Adds `event`; returns whether it is the first one waiting.
-    fn push(&mut self, event: &crate::Event) -> bool {
+    fn push(&mut self, event: &wasm_sse::Event) -> bool {
         let first = self.lengths.is_empty();
         let type_length = if event.event_type == self.last_type {
             0
@@ -165,15 +162,11 @@ impl RawClient {
 }
 
 /// Reads the options object `npm/client.js` built (every key optional).
-fn builder(url: String, o: &Object) -> Result<crate::ClientBuilder, JsValue> {
+fn builder(url: String, o: &Object) -> Result<wasm_sse::ClientBuilder, JsValue> {
     let mut b = Client::builder(url);
     if let Some(kind) = string(o, "transport") {
-        b = b.transport(match kind.as_str() {
-            "eventsource" => Some(TransportKind::EventSource),
-            "fetch" => Some(TransportKind::Fetch),
-            "long-poll" => Some(TransportKind::LongPoll),
-            _ => None,
-        });
+        // `auto` (no transport of that name): the client's own choice.
+        b = b.transport(TransportKind::from_name(&kind));
     }
     if let Some(yes) = get(o, "withCredentials").as_bool() {
         b = b.with_credentials(yes);
@@ -235,6 +228,9 @@ fn builder(url: String, o: &Object) -> Result<crate::ClientBuilder, JsValue> {
     }
     if let Some(t) = timeout("connectTimeoutMs") {
         b = b.connect_timeout(t);
+    }
+    if let Some(t) = timeout("longPollTimeoutMs") {
+        b = b.long_poll_timeout(t);
     }
     if let Some(t) = timeout("stallDowngradeMs") {
         b = b.stall_downgrade(t);
@@ -307,24 +303,18 @@ fn duration(d: Duration) -> JsValue {
 /// `[type, status, detail]` of a failure; the JS layer writes the message.
 fn failure(f: &Failure) -> [JsValue; 3] {
     let none = JsValue::UNDEFINED;
+    let kind = f.kind().into();
     match f {
-        Failure::Network => ["network".into(), none.clone(), none],
-        Failure::StreamEnded => ["stream-ended".into(), none.clone(), none],
-        Failure::IdleTimeout => ["idle-timeout".into(), none.clone(), none],
-        Failure::ConnectTimeout => ["connect-timeout".into(), none.clone(), none],
         Failure::Status {
             status,
             retry_after,
-        } => [
-            "http-status".into(),
-            int(*status),
-            retry_after.map_or(none, duration),
-        ],
-        Failure::ContentType(received) => ["content-type".into(), none, received.into()],
+        } => [kind, int(*status), retry_after.map_or(none, duration)],
+        Failure::ContentType(received) => [kind, none, received.into()],
+        _ => [kind, none.clone(), none],
     }
 }
 
-/// A lifecycle change as the array `npm/client.js` reads:
+/// A lifecycle change as the array `npm/client.js` reads, named by [`Lifecycle::name`]:
 ///
 /// * `["connecting", attempt, delayMs, transport]`
 /// * `["open", transport]`
@@ -333,74 +323,70 @@ fn failure(f: &Failure) -> [JsValue; 3] {
 /// * `["too-large", limit]`
 /// * `["closed"]` (requested) or `["closed", type, status, detail, count, lastType]`
 ///   (`["closed", "invalid-option", undefined, detail, option]` for a bad option)
+///
+/// Types are [`Failure::kind`], [`StopReason::kind`] and [`Error::kind`]; transports,
+/// [`TransportKind::as_str`].
 fn encode(change: &Lifecycle) -> Array {
     // Pushed straight onto the JS array: no `Vec` of `JsValue`s to grow, move and free.
     let items = Array::new();
     let push = |item: JsValue| {
         items.push(&item);
     };
+    push(change.name().into());
     match change {
         Lifecycle::Connecting {
             attempt,
             delay,
             transport,
         } => {
-            push("connecting".into());
             push(int(*attempt));
             push(duration(*delay));
             push(transport.as_str().into());
         }
-        Lifecycle::Open { transport } => {
-            push("open".into());
-            push(transport.as_str().into());
-        }
-        Lifecycle::Reconnecting { reason } => {
-            push("failure".into());
-            failure(reason).into_iter().for_each(push);
-        }
-        Lifecycle::EventTooLarge { limit } => {
-            push("too-large".into());
-            push(int(*limit as f64));
-        }
-        // Added by the transports work (issue #6): the switch to long polling.
+        Lifecycle::Open { transport } => push(transport.as_str().into()),
+        Lifecycle::Reconnecting { reason } => failure(reason).into_iter().for_each(push),
+        Lifecycle::EventTooLarge { limit } => push(int(*limit as f64)),
+        // The switch to long polling.
         Lifecycle::Downgraded { from, to, reason } => {
-            push("downgraded".into());
             push(from.as_str().into());
             push(to.as_str().into());
             push(reason.into());
         }
-        Lifecycle::Closed { reason } => {
-            push("closed".into());
-            match reason {
-                CloseReason::Requested => {}
-                CloseReason::Stopped(StopReason::NoContent) => push("no-content".into()),
-                CloseReason::Stopped(StopReason::Fatal(f)) => failure(f).into_iter().for_each(push),
-                CloseReason::Stopped(StopReason::AttemptsExhausted { attempts, last }) => {
+        Lifecycle::Closed { reason } => match reason {
+            CloseReason::Requested => {}
+            CloseReason::Stopped(stop) => match stop {
+                StopReason::NoContent => push(stop.kind().into()),
+                StopReason::Fatal(f) => failure(f).into_iter().for_each(push),
+                StopReason::AttemptsExhausted { attempts, last } => {
                     let [last, status, detail] = failure(last);
-                    push("attempts-exhausted".into());
+                    push(stop.kind().into());
                     push(status);
                     push(detail);
                     push(int(*attempts));
                     push(last);
                 }
-                CloseReason::Stopped(StopReason::ElapsedExhausted { elapsed, last }) => {
+                StopReason::ElapsedExhausted { elapsed, last } => {
                     let [last, status, detail] = failure(last);
-                    push("elapsed-exhausted".into());
+                    push(stop.kind().into());
                     push(status);
                     push(detail);
                     push(duration(*elapsed));
                     push(last);
                 }
-                CloseReason::Error(error) => {
-                    push(error.kind().into());
-                    push(JsValue::UNDEFINED);
-                    push(detail(error).into());
-                    if let Error::InvalidOption { option, .. } = error {
-                        push((*option).into());
-                    }
+            },
+            CloseReason::Error(error) => {
+                push(error.kind().into());
+                push(JsValue::UNDEFINED);
+                push(detail(error).into());
+                if let Error::InvalidOption { option, .. } = error {
+                    push((*option).into());
                 }
             }
-        }
+            // A reason these bindings do not know: reported as a requested close.
+            _ => {}
+        },
+        // A change these bindings do not know: its name alone, which `npm/client.js` ignores.
+        _ => {}
     }
     items
 }
@@ -410,6 +396,7 @@ fn detail(error: &Error) -> &str {
     match error {
         Error::InvalidUrl { reason, .. } | Error::InvalidOption { reason, .. } => reason,
         Error::Unsupported(s) | Error::HeaderProvider(s) | Error::Js(s) => s,
+        _ => "",
     }
 }
 

@@ -1,5 +1,9 @@
 //! Benchmark entry points (feature `bench`, used by `bench/client`): a Rust handler that
 //! receives typed events through the client, timed inside the page.
+// `#[wasm_bindgen]` expands to `unsafe` blocks; this module holds no hand-written unsafe code.
+#![allow(unsafe_code)]
+// Its `pub` items are exported to JavaScript by wasm-bindgen, not to Rust crates.
+#![allow(unreachable_pub)]
 
 use std::time::Duration;
 
@@ -7,8 +11,8 @@ use futures::StreamExt;
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
-use crate::reconnect::ReconnectPolicy;
-use crate::{Client, TransportKind};
+use wasm_sse::reconnect::ReconnectPolicy;
+use wasm_sse::{Client, TransportKind};
 
 /// The payload of the benchmark stream's `tick` events.
 #[derive(Deserialize)]
@@ -21,10 +25,10 @@ struct Tick {
 fn client(url: String, transport: &str) -> Result<Client, JsValue> {
     let kind = match transport {
         "auto" => None,
-        "eventsource" => Some(TransportKind::EventSource),
-        "fetch" => Some(TransportKind::Fetch),
-        "long-poll" => Some(TransportKind::LongPoll),
-        other => return Err(JsValue::from_str(&format!("unknown transport {other:?}"))),
+        other => Some(
+            TransportKind::from_name(other)
+                .ok_or_else(|| JsValue::from_str(&format!("unknown transport {other:?}")))?,
+        ),
     };
     let builder = Client::builder(url);
     let builder = match kind {
