@@ -306,12 +306,12 @@ impl Engine {
                     return;
                 }
                 if self.burst_evidence(now).is_none() {
-                    self.use_fetch = self.config.has_fetch_streams;
+                    self.resume_over_fetch();
                 }
                 self.on_end(Failure::Network, now);
             }
             Input::Rejected => {
-                self.use_fetch = self.config.has_fetch_streams;
+                self.resume_over_fetch();
                 self.fail(Failure::Network, now);
             }
             Input::Failed(failure) => self.fail(failure, now),
@@ -441,6 +441,14 @@ impl Engine {
         };
         let silent = first.saturating_sub(since);
         (silent >= threshold && now.saturating_sub(first) <= BURST_WINDOW).then_some(silent)
+    }
+
+    /// The browser's `EventSource` failed (lost its connection, refused a response, or
+    /// never opened): later attempts go over fetch streaming where it exists, which sends
+    /// `Last-Event-ID` and sees the status and content type, so a refusal gets its typed
+    /// failure.
+    fn resume_over_fetch(&mut self) {
+        self.use_fetch = self.config.has_fetch_streams;
     }
 
     fn is_connected(&self) -> bool {
@@ -660,7 +668,7 @@ impl Engine {
             {
                 // The browser's `EventSource` does not say why it hangs; fetch will.
                 if self.transport == Some(TransportKind::EventSource) {
-                    self.use_fetch = self.config.has_fetch_streams;
+                    self.resume_over_fetch();
                 }
                 self.fail(Failure::ConnectTimeout, now);
             }

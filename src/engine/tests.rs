@@ -649,3 +649,37 @@ fn a_clock_that_steps_back_does_not_panic_or_fire_early() {
         1
     );
 }
+
+#[test]
+fn the_engine_does_no_io() {
+    // The engine's own files name no browser API, executor or timer; only the tests
+    // (`tests.rs`, `model.rs`) reach into the transports.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/engine");
+    let mut files = vec![std::path::PathBuf::from(dir)];
+    let mut checked = 0;
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let name = path.file_name().unwrap().to_str().unwrap();
+        if name.ends_with("tests.rs") || name == "model.rs" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for banned in [
+            "web_sys",
+            "js_sys",
+            "wasm_bindgen",
+            "futures",
+            "gloo",
+            "crate::transport",
+            "crate::client",
+            "crate::env",
+        ] {
+            assert!(!text.contains(banned), "{} uses {banned}", path.display());
+        }
+        checked += 1;
+    }
+    assert!(checked >= 8, "{checked} files");
+}
