@@ -1,4 +1,4 @@
-//! The npm package's wasm API: the only place with `#[wasm_bindgen]` exports.
+//! The npm package's wasm API (the benchmark's entry points are in `bench.rs`).
 //!
 //! The exports are deliberately lean: [`RawClient`] owns a Rust [`Client`] (connection,
 //! reconnection, parsing, dedupe) and reports events and lifecycle changes to two plain JS
