@@ -24,9 +24,10 @@ use tokio::task::JoinSet;
 use wasm_sse_codec::{Item, Parser};
 
 use crate::{
-    check_fd_limit, default_devserver, devserver_cmd, open_stream, rss_kib, Dechunk, OpenError,
-    OpenStream, Publisher, Server,
+    check_fd_limit, devserver_cmd, open_stream, rss_kib, start_devserver, Dechunk, OpenError,
+    OpenStream, Publisher,
 };
+use wasm_sse_test_support::devserver_bin;
 
 /// The topic every client follows.
 const TOPIC: &str = "soak";
@@ -76,7 +77,7 @@ pub(crate) struct SoakArgs {
     /// Maximum connection attempts in flight.
     #[arg(long, default_value_t = 64)]
     connect_concurrency: usize,
-    /// The sse-devserver binary (default: next to this binary).
+    /// The sse-devserver binary (default: $SSE_DEVSERVER_BIN, else the one next to this binary).
     #[arg(long)]
     devserver_bin: Option<PathBuf>,
     /// Extra argument for sse-devserver (repeatable), e.g. `--devserver-arg=--client-queue=8`.
@@ -396,12 +397,12 @@ fn validate(args: &SoakArgs) -> Result<(), String> {
 pub(crate) async fn run(args: SoakArgs) -> Result<(), String> {
     validate(&args)?;
     check_fd_limit(args.clients)?;
-    let bin = args.devserver_bin.clone().unwrap_or_else(default_devserver);
+    let bin = args.devserver_bin.clone().unwrap_or_else(devserver_bin);
     let mut cmd = devserver_cmd(&bin, args.clients);
     cmd.args(&args.devserver_args);
-    let server = Server::start("devserver", cmd)?;
-    let pid = server.child.id();
-    let addr = server.addr;
+    let server = start_devserver(cmd)?;
+    let pid = server.pid();
+    let addr = server.addr();
     let total = u64::from(args.rate) * args.duration;
     let shared = Arc::new(Shared {
         total,

@@ -198,6 +198,11 @@ impl DevServer {
         })
     }
 
+    /// The name given at the start (`sse-devserver` for [`DevServer::start`]).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The address the server listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
@@ -263,6 +268,11 @@ impl DevServer {
             std::thread::sleep(Duration::from_millis(20));
         }
         self.kill()
+    }
+
+    /// [`DevServer::terminate`] with 5 s of grace, for callers with nothing to check.
+    pub fn stop(mut self) {
+        let _ = self.terminate(Duration::from_secs(5));
     }
 
     /// Whatever the process wrote to stdout after its `listening on` line, up to its end
