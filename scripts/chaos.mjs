@@ -1,4 +1,4 @@
-// The chaos harness (issue #9): clients must receive every event exactly once and in order
+// The chaos harness: clients must receive every event exactly once and in order
 // from a dev server in chaos mode that drops connections mid-event, stalls, trickles bytes,
 // answers 500/503, and is killed (SIGKILL) and restarted mid-run with its state directory.
 //

@@ -70,7 +70,7 @@ impl Shutdown {
     /// A future that completes once the switch is triggered (or its owner is gone).
     ///
     /// Streams keep one of these pinned for their whole life: it registers with the watch
-    /// channel once, instead of once per poll, which matters with 10,000 open streams all
+    /// channel once, instead of once per poll, which matters with thousands of open streams all
     /// watching the same channel.
     pub(crate) fn signalled(&self) -> ShutdownSignal {
         let mut rx = self.tx.subscribe();

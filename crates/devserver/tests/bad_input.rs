@@ -176,8 +176,8 @@ async fn bad_publish_bodies_publish_nothing() {
             400,
             id_msg,
         ),
-        // Rule: ids end at u64::MAX - 1, so an id is never assigned twice (bug fixed here:
-        // u64::MAX used to be accepted and then repeated by the next publish).
+        // Rule: ids end at u64::MAX - 1, so an id is never assigned twice: u64::MAX itself is
+        // refused, since the publish after it would have no greater id to assign.
         (
             "id u64::MAX",
             b"{\"data\":\"x\",\"id\":18446744073709551615}",
@@ -250,7 +250,7 @@ async fn bad_publish_bodies_publish_nothing() {
 #[tokio::test]
 async fn the_last_id_is_never_assigned_twice() {
     // Rule: after id u64::MAX - 1 a topic has no id left: publishing is a 409, never a
-    // second event with the same id (this used to assign u64::MAX twice).
+    // second event with the same id.
     let s = start(config()).await;
     let mut w = Witness::open(&s).await;
     let mut edge = s.open(&format!("/events?{TOPIC}=edge"), &[]).await;

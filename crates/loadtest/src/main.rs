@@ -3,7 +3,7 @@
 //! Starts each target server itself (the Rust `sse-devserver` and, for comparison, the
 //! better-sse peer in `bench/devserver/better-sse-server.mjs`), opens N concurrent SSE
 //! connections on loopback, publishes at rate R for a bounded time, and prints connections
-//! held, delivered events/s, fan-out latency p50/p99 (publish to receipt, same clock) and
+//! held, delivered events per second, fan-out latency p50/p99 (publish to receipt, same clock) and
 //! server RSS per idle connection, then the ratios between the two servers.
 //!
 //! Every run is bounded: connect phase, idle phase and publish phase each have a fixed time
@@ -39,7 +39,7 @@ enum Target {
 }
 
 /// Load tool for sse-devserver: N concurrent SSE connections on 127.0.0.1, publish at rate R,
-/// report held connections, delivered events/s, fan-out latency p50/p99 and RSS/connection.
+/// report held connections, delivered events per second, fan-out latency p50/p99 and RSS/connection.
 ///
 /// `sse-load soak` instead holds clients for a bounded time under steady publishing and
 /// checks that the server's memory stays flat and that every client got every event.

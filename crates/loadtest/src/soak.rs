@@ -63,7 +63,7 @@ pub(crate) struct SoakArgs {
     /// (the `closeAfter` fault), so they resume with `Last-Event-ID` all along.
     #[arg(long, default_value_t = 0)]
     churn: u32,
-    /// Clients that read slowly (4 KiB every `--slow-ms`) during the first half of
+    /// Clients that read slowly (4 kibibytes every `--slow-ms`) during the first half of
     /// publishing, so that the server disconnects them for lag (with a small
     /// `--client-queue` and a large `--payload`) and they resume with `Last-Event-ID`.
     #[arg(long, default_value_t = 0)]
@@ -331,7 +331,7 @@ async fn client(
     (idx, t)
 }
 
-/// One RSS sample: seconds since the first publish (negative: before), KiB, open streams.
+/// One RSS sample: seconds since the first publish (negative: before), kibibytes, open streams.
 #[derive(Debug, Clone, Copy)]
 struct Sample {
     at: f64,
@@ -343,7 +343,7 @@ fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
 
-/// Least-squares slope of RSS over time, in KiB per minute.
+/// Least-squares slope of RSS over time, in kibibytes per minute.
 fn slope_kib_per_min(samples: &[Sample]) -> f64 {
     let n = samples.len() as f64;
     if samples.len() < 2 {
