@@ -8,8 +8,12 @@
 //! - [`run_to_exit`]: runs a binary that is expected to exit by itself, with a time limit.
 //! - [`http_get`]: one blocking `GET` on a fresh connection.
 //!
-//! Standard library only; no async runtime. The dev server's own tests start it in-process
-//! instead where they need its configuration types (`crates/devserver/tests/common`).
+//! - [`browser`] (wasm32 only): for browser and Node tests of the client and its hooks, the
+//!   dev server `scripts/test.sh` started, publishing to it and timeouts.
+//!
+//! Natively it needs the standard library only; no async runtime. The dev server's own tests
+//! start it in-process instead where they need its configuration types
+//! (`crates/devserver/tests/common`).
 //!
 //! ```no_run
 //! use wasm_sse_test_support::{devserver_bin, http_get, DevServer};
@@ -21,6 +25,9 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 #![forbid(unsafe_code)]
+
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
 
 use std::ffi::OsString;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -112,7 +119,8 @@ impl Builder {
     /// Starts the process with `--addr 127.0.0.1:0` unless the arguments name an address,
     /// waits for its `listening on` line, then for `GET /healthz` to answer `200`.
     pub fn start(mut self) -> io::Result<DevServer> {
-        if !self.args.iter().any(|a| a == "--addr") {
+        let names_addr = |a: &OsString| a == "--addr" || a.to_string_lossy().starts_with("--addr=");
+        if !self.args.iter().any(names_addr) {
             self.command.args(["--addr", "127.0.0.1:0"]);
         }
         self.command.args(&self.args);
