@@ -148,10 +148,10 @@ function event(type, fields) {
  * events.
  *
  * Why not `new MessageEvent(type, init)`: a browser's `MessageEvent` constructor stores `data`
- * as a value any realm may read, which makes it several times slower to build than the event
- * itself (measured in Chromium: about 2.8 µs each, where an `Event` with these fields is built
- * and dispatched in under 1 µs). The own fields shadow `MessageEvent.prototype`'s
- * getters, which would reject an object the browser did not build as a `MessageEvent`.
+ * as a value any realm may read, which makes it far slower to build than an `Event` with the
+ * same fields (docs/benchmarks.md, transport benchmark). The own fields shadow
+ * `MessageEvent.prototype`'s getters, which would reject an object the browser did not build
+ * as a `MessageEvent`.
  */
 class SseMessageEvent extends Event {
   // Declared as fields, so they are defined on the instance: a plain assignment would hit

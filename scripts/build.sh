@@ -18,16 +18,16 @@ features="--enable-bulk-memory --enable-mutable-globals --enable-nontrapping-flo
 node_modules/.bin/wasm-opt -Oz --converge --strip-debug --strip-producers $features \
   dist/wasm_sse_bg.wasm -o dist/wasm_sse_bg.wasm
 # One-letter import, export and module names instead of wasm-bindgen's hashed ones, in the wasm
-# and in the glue (scripts/minify-names.mjs): about 3 KiB less gzipped. The target_features
-# section goes too (120 B gzipped): engines ignore it; only tools such as wasm-opt read it.
+# and in the glue (scripts/minify-names.mjs): the hashes do not compress. The target_features
+# section goes too: engines ignore it; only tools such as wasm-opt read it.
 node_modules/.bin/wasm-opt --minify-imports-and-exports-and-modules --strip-target-features $features \
   dist/wasm_sse_bg.wasm -o dist/wasm_sse_bg.wasm > dist/names.json
 node scripts/minify-names.mjs dist/names.json
 rm dist/names.json
 cp npm/index.d.ts dist/
 # The SseClient layer and wasm-bindgen's glue ship minified (Oxc's minifier, in rolldown):
-# without comments and whitespace, with short local names (1.9 KiB less gzipped than
-# comment stripping alone). Only mangling: no compression passes, which rewrite the code;
+# without comments and whitespace, with short local names (smaller gzipped than comment
+# stripping alone). Only mangling: no compression passes, which rewrite the code;
 # `keepNames`, so classes and functions keep their `name` (`SseError`, `SseClient`). The
 # glue's comments are the Rust doc comments of crates/npm/src/ and its `@ts-self-types` pointer to
 # the raw declarations, which are not shipped.

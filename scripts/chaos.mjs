@@ -1,4 +1,4 @@
-// The chaos harness (issue #9): clients must receive every event exactly once and in order
+// The chaos harness: clients must receive every event exactly once and in order
 // from a dev server in chaos mode that drops connections mid-event, stalls, trickles bytes,
 // answers 500/503, and is killed (SIGKILL) and restarted mid-run with its state directory.
 //
@@ -17,7 +17,6 @@
 // which reports to a small HTTP collector of this process (it survives the restarts).
 // Prints one table and exits 1 on any lost, duplicated or out-of-order event, on a client
 // that did not finish, or on fewer than --min-disconnects forced disconnects per client.
-import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +24,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { openPage } from './chromium.mjs';
+import { devserverBin, ensureDevserverBuilt, startDevServer } from './devserver.mjs';
 import { watch } from '../tests/chaos/watch.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -70,14 +70,9 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const log = (msg) => console.error(`[chaos ${((Date.now() - t0) / 1000).toFixed(1)}s] ${msg}`);
 
 // The dev server binary, built if missing.
-const targetDir = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
-const bin = opt('server', process.env.SSE_DEVSERVER_BIN
-  ?? join(targetDir, release ? 'release' : 'debug', 'sse-devserver'));
-if (!existsSync(bin)) {
-  log(`building ${bin}`);
-  execFileSync('cargo', ['build', '-p', 'wasm-sse-devserver', ...(release ? ['--release'] : [])],
-    { cwd: root, stdio: 'inherit', timeout: 900_000 });
-}
+const bin = opt('server', devserverBin({ release }));
+if (!existsSync(bin)) log(`building ${bin}`);
+ensureDevserverBuilt({ release, bin });
 if (!existsSync(join(root, 'dist/node.js'))) throw new Error('dist/ is not built: bash scripts/build.sh');
 
 const runId = `${seed}-${Date.now().toString(36)}`;
@@ -86,8 +81,8 @@ const clientsWanted = transports.map((t) => {
   return { env, transport, topic: `chaos-${runId}-${env}-${transport}` };
 });
 const stateDir = mkdtempSync(join(tmpdir(), 'wasm-sse-chaos-'));
-const serverArgs = (port) => [
-  '--addr', `127.0.0.1:${port}`, '--www', join(root, 'tests/chaos'), '--pkg', join(root, 'dist'),
+const serverArgs = [
+  '--www', join(root, 'tests/chaos'), '--pkg', join(root, 'dist'),
   '--demo-interval-ms', '0', '--retry-ms', '50', '--retain', String(N + 100),
   '--long-poll-timeout-ms', '5000', '--shutdown-grace-ms', '1000',
   // Small long-poll batches: a client that falls behind (after every forced disconnect) is
@@ -102,38 +97,23 @@ let base = null;
 let port = 0;
 const children = new Set();
 
-/** Starts the dev server (port 0 the first time, then the same port) and waits for its line. */
+/** Starts the dev server (port 0 the first time, then the same port) and waits until it serves. */
 async function startServer() {
   for (let attempt = 0; ; attempt += 1) {
-    const child = spawn(bin, serverArgs(port), { stdio: ['ignore', 'pipe', 'inherit'] });
-    children.add(child);
-    child.on('exit', () => children.delete(child));
-    const url = await new Promise((resolve) => {
-      let out = '';
-      const timer = setTimeout(() => resolve(null), 15_000);
-      child.stdout.on('data', (chunk) => {
-        out += chunk;
-        const match = /http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[0]);
-        }
-      });
-      child.on('exit', () => {
-        clearTimeout(timer);
-        resolve(null);
-      });
-    });
-    if (url) {
+    try {
+      const started = await startDevServer({ bin, args: serverArgs, addr: `127.0.0.1:${port}` });
+      const { child } = started;
+      children.add(child);
+      child.on('exit', () => children.delete(child));
       server = child;
-      base = url;
-      port = Number(new URL(url).port);
+      base = started.base;
+      port = started.port;
       return;
+    } catch (e) {
+      // The port may be in use for a moment after a kill.
+      if (attempt >= 20 || Date.now() > deadline) throw new Error(`the dev server did not start: ${e.message}`);
+      await sleep(250);
     }
-    child.kill('SIGKILL');
-    // The port may be in use for a moment after a kill.
-    if (attempt >= 20 || Date.now() > deadline) throw new Error('the dev server did not start');
-    await sleep(250);
   }
 }
 

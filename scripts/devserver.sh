@@ -1,10 +1,13 @@
 # Sourced by the test scripts: starts the (debug) dev server on a free loopback port.
 # Sets DEVSERVER_URL and DEVSERVER_PID; the server is stopped when the calling shell exits.
+# The shell's copy of scripts/devserver.mjs (Node scripts and tests) and of
+# crates/test-support (Rust tests and tools): same binary, same address line.
 start_devserver() {
   mkdir -p .tmp
   local log=.tmp/devserver.log
-  cargo build -q -p wasm-sse-devserver
-  "${CARGO_TARGET_DIR:-target}"/debug/sse-devserver --addr 127.0.0.1:0 --www www --pkg dist "$@" >"$log" 2>&1 &
+  local bin=${SSE_DEVSERVER_BIN:-${CARGO_TARGET_DIR:-target}/debug/sse-devserver}
+  [ -n "${SSE_DEVSERVER_BIN:-}" ] || cargo build -q -p wasm-sse-devserver
+  "$bin" --addr 127.0.0.1:0 --www www --pkg dist "$@" >"$log" 2>&1 &
   DEVSERVER_PID=$!
   trap 'kill "$DEVSERVER_PID" 2>/dev/null || true' EXIT
   DEVSERVER_URL=

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what is missing to build (default) or also to test (`setup.sh test`).
+# Installs what is missing to build (default), also to test (`setup.sh test`), or only what
+# the native checks need (`setup.sh native`: the wasm target for clippy; `test.sh quick`).
 # Idempotent and quiet when everything is already there, so the test command and CI call it every time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,7 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   log "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
 fi
+[ "$mode" = native ] && exit 0
 
 # 2. wasm-bindgen-cli at exactly the version Cargo.lock resolved (the crates take a caret range).
 want=$(awk '$0 == "name = \"wasm-bindgen\"" { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Dev-server soak (issue #9): clients held under steady publishing for a bounded time; the
+# Dev-server soak: clients held under steady publishing for a bounded time; the
 # server's memory must stay flat and every client's sequence complete.
 #
 #   bash scripts/soak.sh                 # 1,000 clients, 60 s, 20 events/s (the full soak)

@@ -7,4 +7,4 @@ export PATH="$HOME/.cargo/bin:$PATH"
 bash scripts/build.sh
 cargo build --release -p wasm-sse-devserver
 echo "[start] open the demo page at the address below (Ctrl-C stops the server)"
-exec target/release/sse-devserver --www www --pkg dist "$@"
+exec "${CARGO_TARGET_DIR:-target}/release/sse-devserver" --www www --pkg dist "$@"

@@ -1,15 +1,34 @@
 #!/usr/bin/env bash
-# The test command (`npm test`): installs what is missing, then runs every check and test:
-# fmt, clippy (host and wasm32), native tests, the npm build, browser tests in headless
-# Chromium and Node tests against the real dev server, the demo page check, the size figure.
+# The test command, in three tiers; each installs what it needs first:
+#
+#   bash scripts/test.sh quick    # fmt, clippy (host and wasm32), native tests: no browser,
+#                                 # no npm build (minutes on a warm build)
+#   bash scripts/test.sh browser  # the npm build, browser tests in headless Chromium and Node
+#                                 # tests against the real dev server, the hooks, the demo page
+#   bash scripts/test.sh full     # both, plus fuzzing, the soak, the size figure and the chaos
+#                                 # run (the default; `npm test` and CI)
+#
+# `full` runs every step below in this order; the others skip the steps outside their tier.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 step() { printf '\n== %s\n' "$*"; }
 
-step "setup"
-bash scripts/setup.sh test
+tier=${1:-full}
+case "$tier" in
+  quick | browser | full) ;;
+  *)
+    echo "usage: bash scripts/test.sh [quick|browser|full]  (default: full)" >&2
+    exit 2
+    ;;
+esac
+# True when the current tier is one of the arguments (`full` runs every step).
+in_tier() { [ "$tier" = full ] || [[ " $* " == *" $tier "* ]]; }
 
+step "setup"
+if [ "$tier" = quick ]; then bash scripts/setup.sh native; else bash scripts/setup.sh test; fi
+
+if in_tier browser; then
 step "wasm-bindgen CLI matches Cargo.lock"
 # The crates take a caret range of wasm-bindgen; Cargo.lock fixes the version, and the CLI
 # must be that exact one (its glue must match the wasm-bindgen the wasm was built with).
@@ -21,7 +40,9 @@ if [ "$cli_version" != "$lock_version" ]; then
   exit 1
 fi
 echo "wasm-bindgen $cli_version"
+fi
 
+if in_tier quick; then
 step "format"
 cargo fmt --all -- --check
 
@@ -36,7 +57,9 @@ cargo clippy -p wasm-sse-hooks -p wasm-sse-leptos -p wasm-sse-yew -p leptos-app 
 
 step "native tests"
 cargo test
+fi
 
+if in_tier full; then
 step "fuzz the codec (20 s per target; the documented run: bash scripts/fuzz.sh 300)"
 bash scripts/fuzz.sh 20
 # The fuzz crate is its own workspace: format and lint it separately.
@@ -45,7 +68,9 @@ cargo clippy --manifest-path crates/codec/fuzz/Cargo.toml --all-targets -- -D wa
 
 step "dev-server soak (CI size: 100 clients, 10 s, 20 events/s, 10% churn; full run: scripts/soak.sh)"
 bash scripts/soak.sh --ci
+fi
 
+if in_tier browser; then
 step "npm package"
 bash scripts/build.sh
 
@@ -69,12 +94,19 @@ cargo test -p wasm-sse-hooks -p wasm-sse-leptos -p wasm-sse-yew --lib --tests # 
 
 step "demo page (headless Chromium, screenshot in .tmp/demo.png)"
 node scripts/demo-check.mjs "$DEVSERVER_URL"
+fi
 
+if in_tier full; then
 step "package size"
 node scripts/size.mjs
+fi
 
+if in_tier browser; then
 step "node tests"
 SSE_DEVSERVER_URL=$DEVSERVER_URL node --test tests/node/
+fi
 
+if in_tier full; then
 step "chaos: 1,000 events per client through 50+ forced disconnects and a server restart (headless Chromium and Node; long run: node scripts/chaos.mjs)"
 node scripts/chaos.mjs --events 1000 --restarts 1
+fi

@@ -11,11 +11,12 @@
 // with the dev server (long polls answer batches of 1000 events), opens the page in Chromium
 // *without* a DevTools connection, and reads the figures the page publishes back to the dev
 // server. Honours CARGO_TARGET_DIR.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { openPage } from '../../scripts/chromium.mjs';
+import { devserverBin, startDevServer, targetDir as cargoTargetDir } from '../../scripts/devserver.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,7 +26,7 @@ const count = arg('count', 200000);
 const rounds = arg('rounds', 3);
 const root = new URL('../..', import.meta.url).pathname;
 const tmp = join(root, '.tmp', 'bench-client');
-const targetDir = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
+const targetDir = cargoTargetDir();
 const batch = 1000;
 mkdirSync(tmp, { recursive: true });
 const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { cwd: root, stdio: 'inherit', ...opts });
@@ -47,7 +48,8 @@ mkdirSync(join(tmp, 'pkg', 'npm'), { recursive: true });
 for (const file of readdirSync(join(root, 'dist'))) {
   copyFileSync(join(root, 'dist', file), join(tmp, 'pkg', 'npm', file));
 }
-if (!process.env.SSE_DEVSERVER) run('cargo', ['build', '--release', '-p', 'wasm-sse-devserver']);
+// The release dev server, unless SSE_DEVSERVER_BIN names one.
+if (!process.env.SSE_DEVSERVER_BIN) run('cargo', ['build', '--release', '-p', 'wasm-sse-devserver']);
 
 // 2. The stream: `count` small JSON events with ids.
 let stream = '';
@@ -57,18 +59,12 @@ for (let n = 1; n <= count; n += 1) {
 writeFileSync(join(tmp, 'stream.sse'), stream);
 
 // 3. The dev server, then Chromium on the page.
-const server = spawn(process.env.SSE_DEVSERVER ?? join(targetDir, 'release/sse-devserver'), [
-  '--addr', '127.0.0.1:0', '--www', 'bench/client', '--pkg', join(tmp, 'pkg'),
-  '--long-poll-batch', String(batch),
-  '--replay', `/bench/stream=${join(tmp, 'stream.sse')}`,
-], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-const base = await new Promise((resolve, reject) => {
-  server.stdout.on('data', (chunk) => {
-    const match = /http:\/\/127\.0\.0\.1:\d+/.exec(String(chunk));
-    if (match) resolve(match[0]);
-  });
-  server.on('exit', (code) => reject(new Error(`dev server exited (${code})`)));
+const server = await startDevServer({
+  bin: devserverBin({ release: true }),
+  args: ['--www', 'bench/client', '--pkg', join(tmp, 'pkg'), '--long-poll-batch', String(batch),
+    '--replay', `/bench/stream=${join(tmp, 'stream.sse')}`],
 });
+const { base } = server;
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt > 0 ? `&only=${encodeURIComponent(process.argv[onlyAt + 1])}` : '';
 // `--expose-gc`: the page collects the garbage of one contender before timing the next, so
@@ -120,5 +116,5 @@ try {
   }
 } finally {
   await chromium.close();
-  server.kill();
+  await server.stop();
 }

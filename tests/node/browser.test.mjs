@@ -4,15 +4,17 @@
 // worker, and the EventSource-compatibility suite (same body against EventSource and SseClient).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { devserverBin, startDevServer } from '../../scripts/devserver.mjs';
+
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const base = process.env.SSE_DEVSERVER_URL;
-const server = process.env.SSE_DEVSERVER_BIN ?? join(root, 'target/debug/sse-devserver');
+const server = devserverBin();
 const skip = !base ? 'SSE_DEVSERVER_URL is not set'
   : !existsSync(join(root, 'dist/index.js')) ? 'dist/ is not built (scripts/build.sh)'
     : !existsSync(server) ? `no dev server binary at ${server}` : false;
@@ -32,24 +34,19 @@ before(async () => {
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
   execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', join(tmp, filename)], { cwd: project, stdio: 'pipe' });
 
-  devserver = spawn(server, ['--addr', '127.0.0.1:0', '--www', join(root, 'tests/node/pages'),
-    '--pkg', join(project, 'node_modules/wasm-sse/dist'), '--demo-interval-ms', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  pageBase = await new Promise((resolve, reject) => {
-    let out = '';
-    devserver.stdout.on('data', (chunk) => {
-      out += chunk;
-      const url = out.match(/http:\/\/127\.0\.0\.1:\d+/);
-      if (url) resolve(url[0]);
-    });
-    devserver.on('exit', (code) => reject(new Error(`dev server exited (${code})`)));
+  devserver = await startDevServer({
+    bin: server,
+    args: ['--www', join(root, 'tests/node/pages'), '--pkg', join(project, 'node_modules/wasm-sse/dist'),
+      '--demo-interval-ms', '0'],
   });
+  pageBase = devserver.base;
   const { launchChromium } = await import('../../scripts/chromium.mjs');
   browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  devserver?.kill();
+  await devserver?.stop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 

@@ -1,6 +1,9 @@
 // Helpers shared by the Node tests that talk to the real dev server (SSE_DEVSERVER_URL).
-// Not a test file itself (`node --test` only picks up `*.test.mjs`).
-import assert from 'node:assert/strict';
+// Not a test file itself (`node --test` only picks up `*.test.mjs`). Starting the server and
+// publishing to it are defined once, in scripts/devserver.mjs.
+import { publish as publishTo } from '../../scripts/devserver.mjs';
+
+export { topicNamer } from '../../scripts/devserver.mjs';
 
 /** The dev server's base URL, from SSE_DEVSERVER_URL (undefined when unset). */
 export const base = process.env.SSE_DEVSERVER_URL;
@@ -8,17 +11,9 @@ export const base = process.env.SSE_DEVSERVER_URL;
 /** A `skip` option for tests that need the dev server. */
 export const skip = base ? false : 'SSE_DEVSERVER_URL is not set';
 
-let topics = 0;
-/** A fresh topic name, unique within this process, starting with `prefix`. */
-export const topicNamer = (prefix) => () => `${prefix}-${process.pid}-${Date.now()}-${topics++}`;
-
-/** Publishes `data` (with `event` as its type, if given) to topic `t`. */
-export async function publish(t, data, event) {
-  const response = await fetch(`${base}/publish?topic=${t}`, {
-    method: 'POST',
-    body: JSON.stringify(event ? { event, data } : { data }),
-  });
-  assert.equal(response.status, 200, await response.text());
+/** Publishes `data` (with `event` as its type, if given) to topic `t`; resolves its id. */
+export function publish(t, data, event) {
+  return publishTo(base, t, data, event);
 }
 
 /** The next `type` event of `target` satisfying `pred`. */

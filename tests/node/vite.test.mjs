@@ -14,6 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { publish } from '../../scripts/devserver.mjs';
+
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const base = process.env.SSE_DEVSERVER_URL;
 const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -109,10 +111,7 @@ async function runApp(appUrl, topic) {
     await page.goto(`${appUrl}/?server=${encodeURIComponent(base)}&topic=${topic}`, { timeout: 20_000 });
     await page.waitForFunction(() => window.sseOpen || window.sseErrors, null, { timeout: 20_000 });
     for (const value of [1, 2]) {
-      const res = await fetch(`${base}/publish?topic=${topic}`, {
-        method: 'POST', body: JSON.stringify({ event: 'price', data: { value } }), signal: AbortSignal.timeout(5_000),
-      });
-      assert.equal(res.status, 200, `publish: ${res.status}`);
+      await publish(base, topic, { value }, 'price');
     }
     await page.waitForFunction(() => window.sseResult || window.sseErrors, null, { timeout: 20_000 });
     const result = await page.evaluate(() => ({ ...window.sseResult, errors: window.sseErrors }));

@@ -1,9 +1,9 @@
 //! Peer benchmark for wasm-sse-codec (native side).
 //!
 //! `codec-bench gen DIR` writes the deterministic benchmark streams into `DIR`;
-//! `codec-bench run DIR` measures this parser and the Rust peers on them (64 KiB chunks,
+//! `codec-bench run DIR` measures this parser and the Rust peers on them (64 kibibytes chunks,
 //! owned event data, events counted) and prints one JSON object per measurement;
-//! `codec-bench long-line` measures a 16 MiB line fed in 1 KiB chunks (linear-time check).
+//! `codec-bench long-line` measures a 16 MiB line fed in 1 kibibyte chunks (linear-time check).
 //! `run.sh` next to this file drives everything and prints the combined table.
 #![allow(clippy::print_stdout)]
 
@@ -30,8 +30,8 @@ fn streams() -> Vec<(&'static str, Vec<u8>)> {
         ));
     }
     let crlf = small.replace('\n', "\r\n");
-    // 2k events of ~64 KiB data over 64 `data:` lines; each event is exactly 64 KiB on the
-    // wire (63 lines of 1024 bytes, one of 1023, the blank line), so that with 64 KiB chunks
+    // 2k events of ~64 kibibytes data over 64 `data:` lines; each event is exactly 64 kibibytes on the
+    // wire (63 lines of 1024 bytes, one of 1023, the blank line), so that with 64 kibibytes chunks
     // the 16 distinct event contents make 16 distinct chunks (see `chunk`).
     let mut large = String::new();
     let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -224,7 +224,7 @@ fn main() {
 
 type Runner = fn(&[Bytes]) -> Tally;
 
-/// Splits `bytes` into 64 KiB chunks. With `share`, identical chunks share one buffer, as
+/// Splits `bytes` into 64 kibibytes chunks. With `share`, identical chunks share one buffer, as
 /// when a socket read loop refills the same buffers: the input then stays in cache and the
 /// parsers' own costs are measured, not the memory bandwidth of streaming a 128 MiB buffer
 /// (the `-cold` rows measure that).

@@ -1,8 +1,8 @@
 //! Criterion benchmarks of the parser: `cargo bench -p wasm-sse-codec`.
 //!
 //! The streams are those of the peer benchmark (`crates/codec-bench`): 200k small JSON
-//! events and 2k events of ~64 KiB over 64 `data:` lines, fed in 64 KiB chunks, plus a
-//! 16 MiB data line fed in 1 KiB chunks (the linear-time check). Each iteration parses the
+//! events and 2k events of ~64 kibibytes over 64 `data:` lines, fed in 64 kibibytes chunks, plus a
+//! 16 MiB data line fed in 1 kibibyte chunks (the linear-time check). Each iteration parses the
 //! whole stream into owned events and counts them.
 #![allow(missing_docs, clippy::unwrap_used)]
 

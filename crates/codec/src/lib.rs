@@ -7,6 +7,8 @@
 //!   event size.
 //! - [`EventBuilder`]: writes events (and comments, ids, retry values) that the parser and
 //!   browsers read back exactly.
+//! - [`protocol`]: the header and query-parameter names of the wasm-sse wire protocol (the
+//!   client, its dev server and their tests spell them from here).
 //!
 //! ```
 //! use wasm_sse_codec::{EventBuilder, Item, Parser};
@@ -40,6 +42,7 @@
 mod encoder;
 mod event;
 mod parser;
+pub mod protocol;
 
 pub use encoder::{EncodeError, EventBuilder};
 pub use event::{Event, Item};

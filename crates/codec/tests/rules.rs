@@ -248,7 +248,7 @@ fn max_size_bounded_memory_reset_and_reuse() {
     parser.feed(b"data: ", |i| items.push(i)).unwrap();
     let chunk = vec![b'x'; 64 * 1024];
     for _ in 0..64 {
-        // 4 MiB of a single line, in 64 KiB chunks.
+        // 4 MiB of a single line, in 64 kibibytes chunks.
         if let Err(e) = parser.feed(&chunk, |i| items.push(i)) {
             assert_eq!(e, ParseError::EventTooLarge { limit: 1024 });
             assert_eq!(

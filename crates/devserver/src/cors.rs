@@ -12,6 +12,11 @@ use axum::response::{IntoResponse, Response};
 pub const DEFAULT_ORIGINS: [&str; 3] =
     ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"];
 
+/// The response headers a cross-origin client may read: the retry and redirect hints and the
+/// long-poll headers of the protocol.
+const EXPOSE_HEADERS: &str =
+    "Retry-After, Location, WWW-Authenticate, X-Accel-Buffering, Long-Poll-Cursor, Long-Poll-Ahead";
+
 /// The allowlist.
 #[derive(Debug, Clone)]
 pub(crate) struct Cors {
@@ -102,9 +107,7 @@ pub(crate) async fn layer(State(cors): State<Arc<Cors>>, req: Request, next: Nex
         allow_headers(h, origin);
         h.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static(
-                "Retry-After, Location, WWW-Authenticate, X-Accel-Buffering, Long-Poll-Cursor, Long-Poll-Ahead",
-            ),
+            HeaderValue::from_static(EXPOSE_HEADERS),
         );
     }
     resp
@@ -124,5 +127,17 @@ mod tests {
         assert!(!c.allows("http://127.0.0.1:80x"));
         assert!(!c.allows("https://localhost:1"));
         assert!(!c.allows("http://example.com"));
+    }
+
+    #[test]
+    fn every_long_poll_header_is_exposed() {
+        use wasm_sse_codec::protocol::header;
+        let exposed: Vec<String> = EXPOSE_HEADERS
+            .split(", ")
+            .map(str::to_ascii_lowercase)
+            .collect();
+        for name in [header::LONG_POLL_CURSOR, header::LONG_POLL_AHEAD] {
+            assert!(exposed.iter().any(|e| e == name), "{name} is not exposed");
+        }
     }
 }

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
 use tokio::sync::broadcast;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
+use wasm_sse_codec::protocol::{self, query};
 
 use crate::chaos::{self, Plan, TopicStats};
 use crate::faults::Faults;
@@ -23,12 +24,12 @@ use crate::{json_error, query_pairs, wire, AppState, ReplayFile, ShutdownSignal}
 /// `Last-Event-ID` from the header (preferred: a reconnecting `EventSource` keeps the original
 /// URL but sends the header) or from the `lastEventId` query parameter.
 fn cursor_text(headers: &HeaderMap, pairs: &[(String, String)]) -> Option<Result<String, ()>> {
-    if let Some(v) = headers.get("last-event-id") {
+    if let Some(v) = headers.get(protocol::header::LAST_EVENT_ID) {
         return Some(v.to_str().map(str::to_owned).map_err(|_| ()));
     }
     pairs
         .iter()
-        .find(|(k, _)| k == "lastEventId")
+        .find(|(k, _)| k == query::LAST_EVENT_ID)
         .map(|(_, v)| Ok(v.clone()))
 }
 
@@ -89,7 +90,7 @@ fn stream_headers(resp: &mut Response, faults: &Faults) {
 
 /// The long-poll hold time: `timeoutMs`, else the configured default (`Err`: the 400 message).
 fn poll_timeout(app: &AppState, pairs: &[(String, String)]) -> Result<Duration, &'static str> {
-    match param(pairs, "timeoutMs").map(str::parse::<u64>) {
+    match param(pairs, query::TIMEOUT_MS).map(str::parse::<u64>) {
         None => Ok(app.config.long_poll_timeout),
         Some(Ok(ms)) if ms <= 600_000 => Ok(Duration::from_millis(ms)),
         Some(_) => Err("timeoutMs must be an integer of at most 600000"),
@@ -98,9 +99,9 @@ fn poll_timeout(app: &AppState, pairs: &[(String, String)]) -> Result<Duration, 
 
 /// `format=json` (long-poll answers as a JSON array) or `format=sse` (the default).
 fn json_format(pairs: &[(String, String)]) -> Result<bool, &'static str> {
-    match param(pairs, "format") {
-        None | Some("sse") => Ok(false),
-        Some("json") => Ok(true),
+    match param(pairs, query::FORMAT) {
+        None | Some(query::FORMAT_SSE) => Ok(false),
+        Some(query::FORMAT_JSON) => Ok(true),
         Some(_) => Err("format must be `sse` or `json`"),
     }
 }
@@ -162,10 +163,12 @@ fn long_poll_answer(
     // The body's last event ID, ahead of the body: a client may send its next poll as soon
     // as the headers arrive (docs/protocol.md, "Long-Poll-Cursor").
     if let Some(value) = cursor.and_then(|id| HeaderValue::from_str(&id).ok()) {
-        resp.headers_mut().insert(LONG_POLL_CURSOR, value);
+        resp.headers_mut()
+            .insert(protocol::header::LONG_POLL_CURSOR, value);
         // Only next to a cursor: the batches it announces follow this body.
         if let Some(value) = ahead_header(ahead) {
-            resp.headers_mut().insert(LONG_POLL_AHEAD, value);
+            resp.headers_mut()
+                .insert(protocol::header::LONG_POLL_AHEAD, value);
         }
     }
     if json && faults.content_type.is_none() {
@@ -184,13 +187,6 @@ fn batch_size(app: &AppState, faults: &Faults) -> usize {
         .long_poll_batch
         .min(usize::try_from(faults.close_after.unwrap_or(u64::MAX)).unwrap_or(usize::MAX))
 }
-
-/// The long-poll answer header naming the last event ID of its body.
-const LONG_POLL_CURSOR: &str = "long-poll-cursor";
-
-/// The long-poll answer header naming the last event IDs of the full batches that the next
-/// polls would be answered with, as far as the server holds them already.
-const LONG_POLL_AHEAD: &str = "long-poll-ahead";
 
 /// How many batches past the current answer a `Long-Poll-Ahead` header announces at most.
 /// A client may keep one poll in flight for each (docs/protocol.md), so this stays well under
@@ -273,16 +269,18 @@ pub(crate) async fn events(
     body: Body,
 ) -> Response {
     let pairs = query_pairs(&uri);
-    let topic = param(&pairs, "topic").unwrap_or("demo").to_owned();
+    let topic = param(&pairs, query::TOPIC)
+        .unwrap_or(query::DEFAULT_TOPIC)
+        .to_owned();
     if !valid_topic(&topic) {
         return json_error(
             StatusCode::BAD_REQUEST,
             "topic must be 1 to 64 characters of A-Z a-z 0-9 _ - . :",
         );
     }
-    let long_poll = match param(&pairs, "transport") {
-        None | Some("sse" | "stream") => false,
-        Some("long-poll" | "longpoll") => true,
+    let long_poll = match param(&pairs, query::TRANSPORT) {
+        None | Some(query::TRANSPORT_SSE | query::TRANSPORT_STREAM) => false,
+        Some(query::TRANSPORT_LONG_POLL | query::TRANSPORT_LONGPOLL) => true,
         Some(_) => {
             return json_error(
                 StatusCode::BAD_REQUEST,
@@ -458,14 +456,14 @@ pub(crate) async fn replay(
 ) -> Response {
     let ReplayFile { blocks, index, .. } = file;
     let pairs = query_pairs(&uri);
-    let hold = match param(&pairs, "hold") {
+    let hold = match param(&pairs, query::HOLD) {
         None | Some("1" | "true") => true,
         Some("0" | "false") => false,
         Some(_) => return json_error(StatusCode::BAD_REQUEST, "hold must be 1/true or 0/false"),
     };
-    let long_poll = match param(&pairs, "transport") {
-        None | Some("sse" | "stream") => false,
-        Some("long-poll" | "longpoll") => true,
+    let long_poll = match param(&pairs, query::TRANSPORT) {
+        None | Some(query::TRANSPORT_SSE | query::TRANSPORT_STREAM) => false,
+        Some(query::TRANSPORT_LONG_POLL | query::TRANSPORT_LONGPOLL) => true,
         Some(_) => {
             return json_error(
                 StatusCode::BAD_REQUEST,

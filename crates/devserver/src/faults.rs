@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use wasm_sse_codec::protocol::fault;
 
 use crate::json_error;
 
@@ -65,6 +66,9 @@ fn millis(name: &str, v: &str) -> Result<Duration, String> {
 
 impl Faults {
     /// Parses the fault parameters out of the decoded query pairs; other names are ignored.
+    ///
+    /// Only the names of [`fault::ALL`] get this far, so the parser cannot accept a fault
+    /// parameter that the protocol module does not list.
     pub(crate) fn parse(pairs: &[(String, String)]) -> Result<Self, String> {
         let mut f = Faults {
             trickle_interval: Duration::from_millis(20),
@@ -72,9 +76,12 @@ impl Faults {
             ..Faults::default()
         };
         for (k, v) in pairs {
-            match k.as_str() {
-                "closeAfter" => f.close_after = Some(num(k, v)?),
-                "status" => {
+            let Some(name) = fault::ALL.iter().copied().find(|name| name == k) else {
+                continue;
+            };
+            match name {
+                fault::CLOSE_AFTER => f.close_after = Some(num(k, v)?),
+                fault::STATUS => {
                     let code: u16 = num(k, v)?;
                     let status = StatusCode::from_u16(code)
                         .ok()
@@ -82,32 +89,32 @@ impl Faults {
                         .ok_or("query parameter `status` must be within 200..=599")?;
                     f.status = Some(status);
                 }
-                "retryAfter" => f.retry_after = Some(num(k, v)?),
-                "redirectLoop" => f.redirect_loop = flag(k, v)?,
-                "contentType" => {
+                fault::RETRY_AFTER => f.retry_after = Some(num(k, v)?),
+                fault::REDIRECT_LOOP => f.redirect_loop = flag(k, v)?,
+                fault::CONTENT_TYPE => {
                     let value = HeaderValue::from_str(v)
                         .ok()
                         .filter(|_| v.len() <= 256)
                         .ok_or("query parameter `contentType` is not a valid header value")?;
                     f.content_type = Some(value);
                 }
-                "stallMs" => f.stall = Some(millis(k, v)?),
-                "trickle" => {
+                fault::STALL_MS => f.stall = Some(millis(k, v)?),
+                fault::TRICKLE => {
                     let n: usize = num(k, v)?;
                     if !(1..=65_536).contains(&n) {
                         return Err("query parameter `trickle` must be within 1..=65536".into());
                     }
                     f.trickle = Some(n);
                 }
-                "trickleMs" => {
+                fault::TRICKLE_MS => {
                     let d = millis(k, v)?;
                     if d > Duration::from_secs(10) {
                         return Err("query parameter `trickleMs` must be at most 10000".into());
                     }
                     f.trickle_interval = d;
                 }
-                "retry" => f.retry = Some(num(k, v)?),
-                "hugeBytes" => {
+                fault::RETRY => f.retry = Some(num(k, v)?),
+                fault::HUGE_BYTES => {
                     let n: usize = num(k, v)?;
                     if n > MAX_HUGE_BYTES {
                         return Err(format!(
@@ -116,11 +123,12 @@ impl Faults {
                     }
                     f.huge_bytes = Some(n);
                 }
-                "invalidUtf8" => f.invalid_utf8 = flag(k, v)?,
-                "delayMs" => f.delay = Some(millis(k, v)?),
-                "echo" => f.echo = flag(k, v)?,
-                "buffer" => f.buffer = flag(k, v)?,
-                "bufferMs" => f.buffer_hold = millis(k, v)?,
+                fault::INVALID_UTF8 => f.invalid_utf8 = flag(k, v)?,
+                fault::DELAY_MS => f.delay = Some(millis(k, v)?),
+                fault::ECHO => f.echo = flag(k, v)?,
+                fault::BUFFER => f.buffer = flag(k, v)?,
+                fault::BUFFER_MS => f.buffer_hold = millis(k, v)?,
+                // A listed name without an arm: `every_listed_fault_parameter_is_parsed` fails.
                 _ => {}
             }
         }
@@ -143,7 +151,9 @@ impl Faults {
         let mut resp = if status.is_redirection() {
             let keep: Vec<_> = pairs
                 .iter()
-                .filter(|(k, _)| self.redirect_loop || (k != "status" && k != "redirectLoop"))
+                .filter(|(k, _)| {
+                    self.redirect_loop || (k != fault::STATUS && k != fault::REDIRECT_LOOP)
+                })
                 .collect();
             let mut target = path.to_owned();
             if !keep.is_empty() {
@@ -181,5 +191,50 @@ impl Faults {
         }
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         Some(resp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every listed fault parameter reaches its own arm of the parser: a value that no
+    /// parameter accepts is refused with an error naming it.
+    #[test]
+    fn every_listed_fault_parameter_is_parsed() {
+        for name in fault::ALL {
+            let pairs = [(name.to_owned(), "\u{7f}bad\n".to_owned())];
+            match Faults::parse(&pairs) {
+                Err(e) => assert!(e.contains(&format!("`{name}`")), "{name}: {e}"),
+                Ok(f) => panic!("{name}: a bad value was accepted: {f:?}"),
+            }
+        }
+    }
+
+    /// The fault table of docs/protocol.md lists exactly the parameters of the protocol
+    /// module, in the same order.
+    #[test]
+    fn the_documented_fault_table_matches_the_protocol_module() {
+        let doc = include_str!("../../../docs/protocol.md");
+        let section = doc
+            .split("\n## ")
+            .find(|s| s.starts_with("Fault injection\n"))
+            .unwrap_or_default();
+        let documented: Vec<&str> = section
+            .lines()
+            .filter_map(|line| line.strip_prefix("| `"))
+            .filter_map(|rest| rest.split(['=', '`']).next())
+            .collect();
+        assert_eq!(documented, fault::ALL);
+    }
+
+    /// Other names are ignored, whatever their value.
+    #[test]
+    fn unknown_parameters_are_ignored() {
+        let pairs = [
+            ("cacheBuster".to_owned(), "\u{7f}".to_owned()),
+            ("Status".to_owned(), "x".to_owned()),
+        ];
+        assert!(Faults::parse(&pairs).is_ok());
     }
 }

@@ -30,6 +30,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::{Json, Router};
 use tokio::sync::watch;
+use wasm_sse_codec::protocol::{path, query};
 
 pub use chaos::{Chaos, Cut, CutKind, InjectedStatus, Plan, Stall, Trickle};
 pub use cors::DEFAULT_ORIGINS;
@@ -69,7 +70,7 @@ impl Shutdown {
     /// A future that completes once the switch is triggered (or its owner is gone).
     ///
     /// Streams keep one of these pinned for their whole life: it registers with the watch
-    /// channel once, instead of once per poll, which matters with 10,000 open streams all
+    /// channel once, instead of once per poll, which matters with thousands of open streams all
     /// watching the same channel.
     pub(crate) fn signalled(&self) -> ShutdownSignal {
         let mut rx = self.tx.subscribe();
@@ -97,7 +98,7 @@ impl ReplayFile {
     /// Parses `text` (a `text/event-stream` recording with optional `:delay=MS` lines) to be
     /// served on `route`.
     pub fn parse(route: &str, text: &[u8]) -> Result<Self, String> {
-        let reserved = ["/events", "/publish", "/healthz", "/chaos"];
+        let reserved = [path::EVENTS, path::PUBLISH, path::HEALTHZ, path::CHAOS];
         if !route.starts_with('/')
             || route.len() < 2
             || reserved.contains(&route)
@@ -300,10 +301,12 @@ async fn demo_ticker(app: Weak<AppState>, period: Duration) {
             return;
         }
         count += 1;
-        if let Err(e) = app
-            .hub
-            .publish("demo", Some("tick"), &demo_payload(count), None)
-        {
+        if let Err(e) = app.hub.publish(
+            query::DEFAULT_TOPIC,
+            Some("tick"),
+            &demo_payload(count),
+            None,
+        ) {
             tracing::warn!(?e, "demo tick not published");
         }
     }
@@ -340,10 +343,10 @@ pub fn app(config: Config) -> Router {
         });
     }
     let mut router = Router::new()
-        .route("/events", get(events::events).post(events::events))
-        .route("/publish", post(publish::publish))
-        .route("/healthz", get(healthz))
-        .route("/chaos", get(chaos_stats))
+        .route(path::EVENTS, get(events::events).post(events::events))
+        .route(path::PUBLISH, post(publish::publish))
+        .route(path::HEALTHZ, get(healthz))
+        .route(path::CHAOS, get(chaos_stats))
         .route("/pkg", any(pkg))
         .route("/pkg/", any(pkg))
         .route("/pkg/{*path}", any(pkg))

@@ -8,6 +8,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
+use wasm_sse_codec::protocol::query;
 
 use crate::hub::{valid_topic, PublishError};
 use crate::{json_error, query_pairs, AppState};
@@ -62,8 +63,8 @@ pub(crate) async fn publish(
     let pairs = query_pairs(&uri);
     let topic = pairs
         .iter()
-        .find(|(k, _)| k == "topic")
-        .map_or("demo", |(_, v)| v.as_str());
+        .find(|(k, _)| k == query::TOPIC)
+        .map_or(query::DEFAULT_TOPIC, |(_, v)| v.as_str());
     if !valid_topic(topic) {
         return json_error(
             StatusCode::BAD_REQUEST,

@@ -8,12 +8,12 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
 use tokio::io::AsyncWriteExt;
 use wasm_sse_devserver::{Config, ReplayFile};
+use wasm_sse_test_support::run_to_exit;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sse-devserver");
 
@@ -28,7 +28,7 @@ struct Witness {
 
 impl Witness {
     async fn open(s: &Server) -> Witness {
-        let mut conn = s.open("/events?topic=witness", &[]).await;
+        let mut conn = s.open(&format!("/events?{TOPIC}=witness"), &[]).await;
         assert_eq!(conn.status, 200);
         assert_eq!(conn.items(2, T).await.len(), 2, "preamble");
         Witness {
@@ -176,8 +176,8 @@ async fn bad_publish_bodies_publish_nothing() {
             400,
             id_msg,
         ),
-        // Rule: ids end at u64::MAX - 1, so an id is never assigned twice (bug fixed here:
-        // u64::MAX used to be accepted and then repeated by the next publish).
+        // Rule: ids end at u64::MAX - 1, so an id is never assigned twice: u64::MAX itself is
+        // refused, since the publish after it would have no greater id to assign.
         (
             "id u64::MAX",
             b"{\"data\":\"x\",\"id\":18446744073709551615}",
@@ -189,7 +189,7 @@ async fn bad_publish_bodies_publish_nothing() {
         let r = request(
             s.addr,
             "POST",
-            "/publish?topic=witness",
+            &format!("/publish?{TOPIC}=witness"),
             &[("content-type", "application/json")],
             Some(body),
         )
@@ -250,10 +250,10 @@ async fn bad_publish_bodies_publish_nothing() {
 #[tokio::test]
 async fn the_last_id_is_never_assigned_twice() {
     // Rule: after id u64::MAX - 1 a topic has no id left: publishing is a 409, never a
-    // second event with the same id (this used to assign u64::MAX twice).
+    // second event with the same id.
     let s = start(config()).await;
     let mut w = Witness::open(&s).await;
-    let mut edge = s.open("/events?topic=edge", &[]).await;
+    let mut edge = s.open(&format!("/events?{TOPIC}=edge"), &[]).await;
     edge.items(2, T).await;
     w.others = 1;
     let last = u64::MAX - 1;
@@ -276,7 +276,7 @@ async fn the_last_id_is_never_assigned_twice() {
     // came on `edge`; a resume from the last id is exact (no reset, nothing replayed).
     let r = s
         .get(
-            &format!("/events?topic=edge&transport=long-poll&lastEventId={last}&timeoutMs=50"),
+            &format!("/events?{TOPIC}=edge&{TRANSPORT}={TRANSPORT_LONG_POLL}&{LAST_EVENT_ID}={last}&{TIMEOUT_MS}=50"),
             &[],
         )
         .await;
@@ -382,7 +382,14 @@ async fn wrong_methods() {
         w.check(&s, &case).await;
     }
     // Rule: HEAD on the stream answers the stream's headers, no body, and frees its slot.
-    let r = request(s.addr, "HEAD", "/events?topic=witness", &[], None).await;
+    let r = request(
+        s.addr,
+        "HEAD",
+        &format!("/events?{TOPIC}=witness"),
+        &[],
+        None,
+    )
+    .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("text/event-stream"));
     assert!(r.body.is_empty());
@@ -402,73 +409,85 @@ async fn bad_query_parameters() {
     let int = |name: &str| format!("query parameter `{name}` must be a non-negative integer");
     let flag = |name: &str| format!("query parameter `{name}` must be 1/true or 0/false");
     let at_most = |name: &str, max: u64| format!("query parameter `{name}` must be at most {max}");
-    let cases: Vec<(&str, String)> = vec![
+    let cases: Vec<(String, String)> = vec![
         // Rule: numeric fault parameters are non-negative integers.
-        ("/events?retryAfter=x", int("retryAfter")),
-        ("/events?retry=-5", int("retry")),
-        ("/events?closeAfter=1e3", int("closeAfter")),
-        ("/events?hugeBytes=1.5", int("hugeBytes")),
-        ("/events?delayMs=", int("delayMs")),
+        (format!("/events?{RETRY_AFTER}=x"), int(RETRY_AFTER)),
+        (format!("/events?{RETRY}=-5"), int(RETRY)),
+        (format!("/events?{CLOSE_AFTER}=1e3"), int(CLOSE_AFTER)),
+        (format!("/events?{HUGE_BYTES}=1.5"), int(HUGE_BYTES)),
+        (format!("/events?{DELAY_MS}="), int(DELAY_MS)),
         // Rule: and within their bounds.
         (
-            "/events?status=600",
+            format!("/events?{STATUS}=600"),
             "query parameter `status` must be within 200..=599".into(),
         ),
         (
-            "/events?status=100",
+            format!("/events?{STATUS}=100"),
             "query parameter `status` must be within 200..=599".into(),
         ),
         (
-            "/events?trickle=70000",
+            format!("/events?{TRICKLE}=70000"),
             "query parameter `trickle` must be within 1..=65536".into(),
         ),
         (
-            "/events?trickleMs=20000",
+            format!("/events?{TRICKLE_MS}=20000"),
             "query parameter `trickleMs` must be at most 10000".into(),
         ),
-        ("/events?hugeBytes=67108865", at_most("hugeBytes", 64 << 20)),
-        ("/events?delayMs=600001", at_most("delayMs", 600_000)),
-        ("/events?bufferMs=600001", at_most("bufferMs", 600_000)),
+        (
+            format!("/events?{HUGE_BYTES}=67108865"),
+            at_most(HUGE_BYTES, 64 << 20),
+        ),
+        (
+            format!("/events?{DELAY_MS}=600001"),
+            at_most(DELAY_MS, 600_000),
+        ),
+        (
+            format!("/events?{BUFFER_MS}=600001"),
+            at_most(BUFFER_MS, 600_000),
+        ),
         // Rule: flags are 1/true/0/false (or empty: on).
-        ("/events?redirectLoop=maybe", flag("redirectLoop")),
-        ("/events?echo=2", flag("echo")),
-        ("/events?buffer=yes", flag("buffer")),
+        (
+            format!("/events?{REDIRECT_LOOP}=maybe"),
+            flag(REDIRECT_LOOP),
+        ),
+        (format!("/events?{ECHO}=2"), flag(ECHO)),
+        (format!("/events?{BUFFER}=yes"), flag(BUFFER)),
         // Rule: transport options.
         (
-            "/events?transport=long-poll&timeoutMs=x",
+            format!("/events?{TRANSPORT}={TRANSPORT_LONG_POLL}&{TIMEOUT_MS}=x"),
             "timeoutMs must be an integer of at most 600000".into(),
         ),
         (
-            "/events?transport=long-poll&timeoutMs=600001",
+            format!("/events?{TRANSPORT}={TRANSPORT_LONG_POLL}&{TIMEOUT_MS}=600001"),
             "timeoutMs must be an integer of at most 600000".into(),
         ),
         (
-            "/events?transport=long-poll&format=xml",
+            format!("/events?{TRANSPORT}={TRANSPORT_LONG_POLL}&{FORMAT}=xml"),
             "format must be `sse` or `json`".into(),
         ),
         (
-            "/events?transport=ws",
+            format!("/events?{TRANSPORT}=ws"),
             "transport must be `sse` or `long-poll`".into(),
         ),
         // Rule: topic names.
         (
-            "/events?topic=",
+            format!("/events?{TOPIC}="),
             "topic must be 1 to 64 characters of A-Z a-z 0-9 _ - . :".into(),
         ),
         (
-            "/events?topic=a/b",
+            format!("/events?{TOPIC}=a/b"),
             "topic must be 1 to 64 characters of A-Z a-z 0-9 _ - . :".into(),
         ),
         // Rule: replay routes check their own parameters and the fault ones.
         (
-            "/replay?hold=maybe",
+            format!("/replay?{HOLD}=maybe"),
             "hold must be 1/true or 0/false".into(),
         ),
         (
-            "/replay?transport=ws",
+            format!("/replay?{TRANSPORT}=ws"),
             "transport must be `sse` or `long-poll`".into(),
         ),
-        ("/replay?closeAfter=x", int("closeAfter")),
+        (format!("/replay?{CLOSE_AFTER}=x"), int(CLOSE_AFTER)),
     ];
     for (query, message) in &cases {
         let r = s.get(query, &[]).await;
@@ -476,7 +495,7 @@ async fn bad_query_parameters() {
         w.check(&s, query).await;
     }
     // A long topic name (65 characters).
-    let long = format!("/events?topic={}", "a".repeat(65));
+    let long = format!("/events?{TOPIC}={}", "a".repeat(65));
     let r = s.get(&long, &[]).await;
     assert_error(
         &r,
@@ -506,10 +525,13 @@ async fn bad_last_event_ids_reset_and_replay_everything() {
         ("", Some("1.0")),
         ("", Some("abc")),
     ] {
-        let headers: Vec<(&str, &str)> = header.map(|h| ("last-event-id", h)).into_iter().collect();
+        let headers: Vec<(&str, &str)> = header
+            .map(|h| (LAST_EVENT_ID_HEADER, h))
+            .into_iter()
+            .collect();
         let case = format!("{query} {header:?}");
         let mut c = s
-            .open(&format!("/events?topic=lei&{query}"), &headers)
+            .open(&format!("/events?{TOPIC}=lei&{query}"), &headers)
             .await;
         assert_eq!(c.status, 200, "{case}");
         let got = events(&c.events(3, T).await);
@@ -537,7 +559,10 @@ async fn bad_last_event_ids_reset_and_replay_everything() {
     w.check(&s, "non-UTF-8 Last-Event-ID").await;
     // Rule: an empty value means live (no reset, nothing replayed).
     let r = s
-        .get("/events?topic=lei&lastEventId=&closeAfter=0", &[])
+        .get(
+            &format!("/events?{TOPIC}=lei&{LAST_EVENT_ID}=&{CLOSE_AFTER}=0"),
+            &[],
+        )
         .await;
     assert_eq!(r.text(), ": connected\n\nretry: 2000\n\n");
     w.check(&s, "empty lastEventId").await;
@@ -573,30 +598,9 @@ async fn malformed_http_is_400_and_harmless() {
 
 /// Runs the binary with `args`; (exit code, stdout, stderr), failing after 5 s.
 fn run(args: &[&str]) -> (i32, String, String) {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .env_remove("SSE_PUBLISH_TOKEN")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let t0 = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if t0.elapsed() > Duration::from_secs(5) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{args:?}: still running after 5 s (it should have refused to start)");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    // It has exited: this only collects what it wrote.
-    let output = child.wait_with_output().unwrap();
+    let output = run_to_exit(BIN, args, Duration::from_secs(5));
     (
-        status.code().unwrap_or(-1),
+        output.status.code().unwrap_or(-1),
         String::from_utf8(output.stdout).unwrap(),
         String::from_utf8(output.stderr).unwrap(),
     )

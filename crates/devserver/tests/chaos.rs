@@ -3,13 +3,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use common::*;
 use wasm_sse_codec::{Item, Parser};
 use wasm_sse_devserver::{Chaos, Config, CutKind, Plan};
+use wasm_sse_test_support::DevServer;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sse-devserver");
 
@@ -148,13 +148,13 @@ async fn run_against_plans(seed: u64, n: u64) -> Vec<Outcome> {
     let chaos = chaos_settings(seed);
     let mut outcomes = Vec::new();
     for (topic, query) in [("chaos-s", ""), ("chaos-l", "&transport=long-poll")] {
-        let path = format!("/events?topic=calm&lastEventId=0{query}");
+        let path = format!("/events?{TOPIC}=calm&{LAST_EVENT_ID}=0{query}");
         let calm = fetch_for(&s, &path, Duration::from_millis(400)).await;
         assert_eq!(calm.status, 200);
         assert!(calm.body.len() > 1024, "the replay is longer than any cut");
         for i in 0..n {
             let plan = chaos.plan(topic, i);
-            let path = format!("/events?topic={topic}&lastEventId=0{query}");
+            let path = format!("/events?{TOPIC}={topic}&{LAST_EVENT_ID}=0{query}");
             let got = fetch(&s, &path, &plan).await;
             if let Some(status) = plan.status {
                 assert_eq!(got.status, status.status, "request {i}");
@@ -223,7 +223,8 @@ async fn chaos_stats_and_off_without_the_flag() {
     let s = start(chaos_config(3)).await;
     publish_all(&s, "chaos-x", 50).await;
     for _ in 0..20 {
-        let path = "/events?topic=chaos-x&lastEventId=0&transport=long-poll";
+        let path =
+            &format!("/events?{TOPIC}=chaos-x&{LAST_EVENT_ID}=0&{TRANSPORT}={TRANSPORT_LONG_POLL}");
         fetch_for(&s, path, Duration::from_millis(400)).await;
     }
     let stats = s.get("/chaos", &[]).await.json();
@@ -247,7 +248,12 @@ async fn a_stream_cut_mid_event_never_yields_a_partial_event() {
     let mut mid_line = 0;
     for i in 0..80 {
         let plan = chaos.plan("chaos-p", i);
-        let got = fetch(&s, "/events?topic=chaos-p&lastEventId=0", &plan).await;
+        let got = fetch(
+            &s,
+            &format!("/events?{TOPIC}=chaos-p&{LAST_EVENT_ID}=0"),
+            &plan,
+        )
+        .await;
         let Some(at_byte) = plan.cut.and_then(|c| c.at_byte) else {
             continue;
         };
@@ -319,10 +325,18 @@ async fn a_restart_with_the_state_dir_keeps_ids_and_replays() {
         ("10".to_owned(), "named".to_owned(), "a\nb".to_owned()),
         ("11".to_owned(), "message".to_owned(), "after".to_owned()),
     ];
-    let mut c = b.open("/events?topic=t:x", &[("last-event-id", "2")]).await;
+    let mut c = b
+        .open(
+            &format!("/events?{TOPIC}=t:x"),
+            &[(LAST_EVENT_ID_HEADER, "2")],
+        )
+        .await;
     assert_eq!(events(&c.events(3, T).await), want);
     let r = b
-        .get("/events?topic=t:x&transport=long-poll&lastEventId=2", &[])
+        .get(
+            &format!("/events?{TOPIC}=t:x&{TRANSPORT}={TRANSPORT_LONG_POLL}&{LAST_EVENT_ID}=2"),
+            &[],
+        )
         .await;
     assert_eq!(events(&r.events()), want);
     b.stop().await.unwrap();
@@ -338,7 +352,10 @@ async fn a_restart_with_the_state_dir_keeps_ids_and_replays() {
     let c = start(with_state(2)).await;
     assert_eq!(c.publish_ok("t:x", r#"{"data":"twelve"}"#).await, 12);
     let r = c
-        .get("/events?topic=t:x&transport=long-poll&lastEventId=10", &[])
+        .get(
+            &format!("/events?{TOPIC}=t:x&{TRANSPORT}={TRANSPORT_LONG_POLL}&{LAST_EVENT_ID}=10"),
+            &[],
+        )
         .await;
     assert_eq!(
         events(&r.events()),
@@ -348,34 +365,15 @@ async fn a_restart_with_the_state_dir_keeps_ids_and_replays() {
         ]
     );
     let r = c
-        .get("/events?topic=t:x&transport=long-poll&lastEventId=1", &[])
+        .get(
+            &format!("/events?{TOPIC}=t:x&{TRANSPORT}={TRANSPORT_LONG_POLL}&{LAST_EVENT_ID}=1"),
+            &[],
+        )
         .await;
     let items = r.events();
     assert_eq!(events(&items)[0].1, "reset");
     assert!(r.text().contains("\"reason\":\"expired\""), "{}", r.text());
     assert!(!std::fs::read_to_string(&file).unwrap().contains("torn"));
-}
-
-/// Starts the binary; returns it and its address.
-fn spawn_bin(args: &[&str]) -> (std::process::Child, std::net::SocketAddr) {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("sse-devserver listening on http://")
-        .unwrap_or_else(|| panic!("unexpected line {line:?}"))
-        .parse()
-        .unwrap();
-    (child, addr)
 }
 
 #[tokio::test]
@@ -391,25 +389,37 @@ async fn the_binary_survives_sigkill_with_its_state_dir() {
         "--chaos",
         "5",
     ];
-    let (mut first, addr) = spawn_bin(&[&["--addr", "127.0.0.1:0"][..], &base[..]].concat());
+    let mut first = DevServer::start(BIN, base).unwrap();
+    let addr = first.addr();
     let post = |addr, body: &'static str| async move {
-        request(addr, "POST", "/publish?topic=k", &[], Some(body.as_bytes())).await
+        request(
+            addr,
+            "POST",
+            &format!("/publish?{TOPIC}=k"),
+            &[],
+            Some(body.as_bytes()),
+        )
+        .await
     };
     for _ in 0..3 {
         assert_eq!(post(addr, r#"{"data":"x"}"#).await.status, 200);
     }
     first.kill().unwrap(); // SIGKILL: no graceful anything
-    first.wait().unwrap();
     let port = addr.to_string();
-    let (mut second, addr2) = spawn_bin(&[&["--addr", port.as_str()][..], &base[..]].concat());
-    assert_eq!(addr2, addr);
+    let second = DevServer::builder(BIN)
+        .args(["--addr", port.as_str()])
+        .args(base)
+        .start()
+        .unwrap();
+    assert_eq!(second.addr(), addr);
     let r = post(addr, r#"{"data":"y"}"#).await;
     assert_eq!(r.json()["id"], "4");
     // `--chaos-topics` defaults to every topic: ask until a request gets through unharmed;
     // a harmed one (an error status, a cut body) never shows anything but a prefix.
     let mut whole = false;
     for _ in 0..50 {
-        let path = "/events?topic=k&transport=long-poll&lastEventId=2";
+        let path =
+            &format!("/events?{TOPIC}=k&{TRANSPORT}={TRANSPORT_LONG_POLL}&{LAST_EVENT_ID}=2");
         let r = request(addr, "GET", path, &[], None).await;
         if r.status != 200 {
             continue;
@@ -424,8 +434,7 @@ async fn the_binary_survives_sigkill_with_its_state_dir() {
     assert!(whole, "ids 3 and 4 replayed after the restart");
     let stats = request(addr, "GET", "/chaos", &[], None).await.json();
     assert_eq!(stats["seed"], 5);
-    second.kill().unwrap();
-    second.wait().unwrap();
+    drop(second);
     let _ = std::fs::remove_dir_all(dir);
 }
 

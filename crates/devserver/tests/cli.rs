@@ -1,9 +1,12 @@
 //! The `sse-devserver` binary: flags, the one stdout line, SIGTERM.
 #![allow(clippy::unwrap_used, missing_docs)]
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use wasm_sse_codec::protocol::path::EVENTS;
+use wasm_sse_test_support::DevServer;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sse-devserver");
 
@@ -52,25 +55,18 @@ fn refuses_non_loopback_without_the_flag() {
 
 #[test]
 fn prints_one_line_serves_and_stops_on_sigterm() {
-    let mut child = Command::new(BIN)
-        .args(["--addr", "127.0.0.1:0", "--demo-interval-ms", "20"])
-        .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
+    // DevServer reads the one stdout line (`sse-devserver listening on http://HOST:PORT`).
+    let mut server = DevServer::builder(BIN)
+        .args(["--demo-interval-ms", "20"])
         .stderr(Stdio::piped())
-        .spawn()
+        .start()
         .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    let url = line
-        .strip_prefix("sse-devserver listening on http://")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .trim()
-        .to_owned();
-    assert!(url.starts_with("127.0.0.1:") && !url.ends_with(":0"));
+    let addr = server.addr();
+    assert!(addr.ip().is_loopback() && addr.port() != 0, "{addr}");
     // The demo topic ticks: read one event with a raw request.
-    let mut tcp = std::net::TcpStream::connect(&url).unwrap();
-    std::io::Write::write_all(&mut tcp, b"GET /events HTTP/1.1\r\nhost: x\r\n\r\n").unwrap();
+    let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+    let request = format!("GET {EVENTS} HTTP/1.1\r\nhost: x\r\n\r\n");
+    std::io::Write::write_all(&mut tcp, request.as_bytes()).unwrap();
     tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
@@ -79,23 +75,8 @@ fn prints_one_line_serves_and_stops_on_sigterm() {
         assert!(n > 0);
         got.extend_from_slice(&buf[..n]);
     }
-    let t0 = Instant::now();
-    assert!(Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(
-            t0.elapsed() < Duration::from_secs(5),
-            "no exit after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    assert!(status.success());
+    let status = server.terminate(Duration::from_secs(5)).unwrap();
+    assert!(status.success(), "no clean exit after SIGTERM: {status}");
     // The stream ended cleanly (last chunk), and nothing else went to stdout or stderr.
     let mut rest = Vec::new();
     let _ = tcp.read_to_end(&mut rest);
@@ -105,11 +86,10 @@ fn prints_one_line_serves_and_stops_on_sigterm() {
         "{}",
         String::from_utf8_lossy(&got)
     );
-    let mut more = String::new();
-    stdout.read_to_string(&mut more).unwrap();
-    assert_eq!(more, "");
+    assert_eq!(server.rest_of_stdout().unwrap(), "");
     let mut err = String::new();
-    child
+    server
+        .child_mut()
         .stderr
         .take()
         .unwrap()

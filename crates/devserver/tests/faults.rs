@@ -24,14 +24,20 @@ async fn server_with(n: u64) -> Server {
 async fn close_after() {
     let s = server_with(3).await;
     let mut c = s
-        .open("/events?topic=f&lastEventId=0&closeAfter=2", &[])
+        .open(
+            &format!("/events?{TOPIC}=f&{LAST_EVENT_ID}=0&{CLOSE_AFTER}=2"),
+            &[],
+        )
         .await;
     let body = c.read_to_end(T).await;
     assert!(c.finished);
     assert_eq!(ids(&parse_all(&body)), [1, 2]);
     // Counting continues into live events.
     let mut c = s
-        .open("/events?topic=f&lastEventId=2&closeAfter=3", &[])
+        .open(
+            &format!("/events?{TOPIC}=f&{LAST_EVENT_ID}=2&{CLOSE_AFTER}=3"),
+            &[],
+        )
         .await;
     assert_eq!(ids(&c.events(1, T).await), [3]);
     s.publish_ok("f", r#"{"data":"e4"}"#).await;
@@ -41,7 +47,9 @@ async fn close_after() {
     assert!(c.finished);
     assert_eq!(ids(&parse_all(&body)), [4, 5]);
     // 0: preamble only.
-    let r = s.get("/events?topic=f&closeAfter=0", &[]).await;
+    let r = s
+        .get(&format!("/events?{TOPIC}=f&{CLOSE_AFTER}=0"), &[])
+        .await;
     assert_eq!(
         r.events(),
         [Item::Comment("connected".into()), Item::Retry(2000)]
@@ -51,23 +59,40 @@ async fn close_after() {
 #[tokio::test]
 async fn status_codes() {
     let s = server_with(1).await;
-    let r = s.get("/events?topic=f&status=204", &[]).await;
+    let r = s.get(&format!("/events?{TOPIC}=f&{STATUS}=204"), &[]).await;
     assert_eq!((r.status, r.body.len()), (204, 0));
     for code in [401, 404, 500] {
-        let r = s.get(&format!("/events?topic=f&status={code}"), &[]).await;
+        let r = s
+            .get(&format!("/events?{TOPIC}=f&{STATUS}={code}"), &[])
+            .await;
         assert_eq!(r.status, code);
         assert_eq!(r.header("content-type"), Some("application/json"));
         assert!(r.json()["error"].is_string());
     }
-    let r = s.get("/events?topic=f&status=401", &[]).await;
+    let r = s.get(&format!("/events?{TOPIC}=f&{STATUS}=401"), &[]).await;
     assert!(r.header("www-authenticate").is_some());
-    let r = s.get("/events?topic=f&status=429", &[]).await;
+    let r = s.get(&format!("/events?{TOPIC}=f&{STATUS}=429"), &[]).await;
     assert_eq!((r.status, r.header("retry-after")), (429, Some("1")));
-    let r = s.get("/events?topic=f&status=429&retryAfter=7", &[]).await;
+    let r = s
+        .get(
+            &format!("/events?{TOPIC}=f&{STATUS}=429&{RETRY_AFTER}=7"),
+            &[],
+        )
+        .await;
     assert_eq!(r.header("retry-after"), Some("7"));
-    let r = s.get("/events?topic=f&status=503&retryAfter=3", &[]).await;
+    let r = s
+        .get(
+            &format!("/events?{TOPIC}=f&{STATUS}=503&{RETRY_AFTER}=3"),
+            &[],
+        )
+        .await;
     assert_eq!((r.status, r.header("retry-after")), (503, Some("3")));
-    let r = s.get("/events?topic=f&status=200&closeAfter=0", &[]).await;
+    let r = s
+        .get(
+            &format!("/events?{TOPIC}=f&{STATUS}=200&{CLOSE_AFTER}=0"),
+            &[],
+        )
+        .await;
     assert_eq!(r.status, 200);
 }
 
@@ -77,23 +102,29 @@ async fn redirects_lead_to_the_same_stream() {
     for code in [301, 302, 303, 307, 308] {
         let r = s
             .get(
-                &format!("/events?topic=f&status={code}&lastEventId=0&closeAfter=2"),
+                &format!("/events?{TOPIC}=f&{STATUS}={code}&{LAST_EVENT_ID}=0&{CLOSE_AFTER}=2"),
                 &[],
             )
             .await;
         assert_eq!(r.status, code);
         let loc = r.header("location").unwrap().to_owned();
-        assert_eq!(loc, "/events?topic=f&lastEventId=0&closeAfter=2");
+        assert_eq!(
+            loc,
+            format!("/events?{TOPIC}=f&{LAST_EVENT_ID}=0&{CLOSE_AFTER}=2")
+        );
         let r = s.get(&loc, &[]).await;
         assert_eq!((r.status, ids(&r.events())), (200, vec![1, 2]));
     }
     let r = s
-        .get("/events?topic=f&status=307&redirectLoop=1", &[])
+        .get(
+            &format!("/events?{TOPIC}=f&{STATUS}=307&{REDIRECT_LOOP}=1"),
+            &[],
+        )
         .await;
     assert_eq!(r.status, 307);
     assert_eq!(
         r.header("location"),
-        Some("/events?topic=f&status=307&redirectLoop=1")
+        Some(format!("/events?{TOPIC}=f&{STATUS}=307&{REDIRECT_LOOP}=1").as_str())
     );
 }
 
@@ -102,7 +133,9 @@ async fn wrong_content_type() {
     let s = server_with(1).await;
     let r = s
         .get(
-            "/events?topic=f&contentType=text%2Fplain&lastEventId=0&closeAfter=1",
+            &format!(
+                "/events?{TOPIC}=f&{CONTENT_TYPE}=text%2Fplain&{LAST_EVENT_ID}=0&{CLOSE_AFTER}=1"
+            ),
             &[],
         )
         .await;
@@ -116,7 +149,7 @@ async fn stall_after_headers() {
     let t0 = Instant::now();
     let mut c = s
         .open(
-            "/events?topic=f&stallMs=1000&lastEventId=0&closeAfter=1",
+            &format!("/events?{TOPIC}=f&{STALL_MS}=1000&{LAST_EVENT_ID}=0&{CLOSE_AFTER}=1"),
             &[],
         )
         .await;
@@ -136,13 +169,18 @@ async fn stall_after_headers() {
 async fn trickle() {
     let s = server_with(1).await;
     let reference = s
-        .get("/events?topic=f&lastEventId=0&closeAfter=1", &[])
+        .get(
+            &format!("/events?{TOPIC}=f&{LAST_EVENT_ID}=0&{CLOSE_AFTER}=1"),
+            &[],
+        )
         .await
         .body;
     let t0 = Instant::now();
     let mut c = s
         .open(
-            "/events?topic=f&lastEventId=0&closeAfter=1&trickle=3&trickleMs=2",
+            &format!(
+                "/events?{TOPIC}=f&{LAST_EVENT_ID}=0&{CLOSE_AFTER}=1&{TRICKLE}=3&{TRICKLE_MS}=2"
+            ),
             &[],
         )
         .await;
@@ -161,7 +199,12 @@ async fn trickle() {
 #[tokio::test]
 async fn retry_hint() {
     let s = server_with(0).await;
-    let r = s.get("/events?topic=f&retry=1234&closeAfter=0", &[]).await;
+    let r = s
+        .get(
+            &format!("/events?{TOPIC}=f&{RETRY}=1234&{CLOSE_AFTER}=0"),
+            &[],
+        )
+        .await;
     assert!(r.events().contains(&Item::Retry(1234)));
 }
 
@@ -170,7 +213,7 @@ async fn huge_event() {
     let s = server_with(1).await;
     let r = s
         .get(
-            "/events?topic=f&hugeBytes=1000000&lastEventId=0&closeAfter=1",
+            &format!("/events?{TOPIC}=f&{HUGE_BYTES}=1000000&{LAST_EVENT_ID}=0&{CLOSE_AFTER}=1"),
             &[],
         )
         .await;
@@ -179,7 +222,9 @@ async fn huge_event() {
     assert_eq!(evs[0].2.len(), 1_000_000);
     assert!(evs[0].2.bytes().all(|b| b == b'x'));
     assert_eq!(evs[1].0, "1");
-    let r = s.get("/events?topic=f&hugeBytes=999999999", &[]).await;
+    let r = s
+        .get(&format!("/events?{TOPIC}=f&{HUGE_BYTES}=999999999"), &[])
+        .await;
     assert_eq!(r.status, 400);
 }
 
@@ -187,7 +232,10 @@ async fn huge_event() {
 async fn invalid_utf8() {
     let s = server_with(0).await;
     let r = s
-        .get("/events?topic=f&invalidUtf8=1&closeAfter=0", &[])
+        .get(
+            &format!("/events?{TOPIC}=f&invalidUtf8=1&{CLOSE_AFTER}=0"),
+            &[],
+        )
         .await;
     let raw = b"event: invalid-utf8\ndata: bad \xFF\xFE \xC3 end\n\n";
     assert!(r.body.windows(raw.len()).any(|w| w == raw));
@@ -201,13 +249,21 @@ async fn delay_before_headers() {
     let s = server_with(0).await;
     let t0 = Instant::now();
     let c = s
-        .open("/events?topic=f&delayMs=300&closeAfter=0", &[])
+        .open(
+            &format!("/events?{TOPIC}=f&{DELAY_MS}=300&{CLOSE_AFTER}=0"),
+            &[],
+        )
         .await;
     assert!(t0.elapsed() >= Duration::from_millis(300));
     assert_eq!(c.status, 200);
     // Composes with status.
     let t0 = Instant::now();
-    let r = s.get("/events?topic=f&delayMs=100&status=500", &[]).await;
+    let r = s
+        .get(
+            &format!("/events?{TOPIC}=f&{DELAY_MS}=100&{STATUS}=500"),
+            &[],
+        )
+        .await;
     assert!(t0.elapsed() >= Duration::from_millis(100));
     assert_eq!(r.status, 500);
 }
@@ -237,19 +293,22 @@ async fn faults_on_long_poll() {
     let s = server_with(5).await;
     let r = s
         .get(
-            "/events?topic=f&transport=long-poll&lastEventId=0&closeAfter=2&retry=50",
+            &format!("/events?{TOPIC}=f&{TRANSPORT}={TRANSPORT_LONG_POLL}&{LAST_EVENT_ID}=0&{CLOSE_AFTER}=2&{RETRY}=50"),
             &[],
         )
         .await;
     assert_eq!(ids(&r.events()), [1, 2]);
     assert!(r.events().contains(&Item::Retry(50)));
     let r = s
-        .get("/events?topic=f&transport=long-poll&status=503", &[])
+        .get(
+            &format!("/events?{TOPIC}=f&{TRANSPORT}={TRANSPORT_LONG_POLL}&{STATUS}=503"),
+            &[],
+        )
         .await;
     assert_eq!(r.status, 503);
     let r = s
         .get(
-            "/events?topic=f&transport=long-poll&lastEventId=4&contentType=text%2Fhtml",
+            &format!("/events?{TOPIC}=f&{TRANSPORT}={TRANSPORT_LONG_POLL}&{LAST_EVENT_ID}=4&{CONTENT_TYPE}=text%2Fhtml"),
             &[],
         )
         .await;

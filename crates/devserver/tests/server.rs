@@ -22,7 +22,7 @@ async fn stream_headers_preamble_heartbeat_and_live_events() {
         ..config()
     })
     .await;
-    let mut c = s.open("/events?topic=a", &[]).await;
+    let mut c = s.open(&format!("/events?{TOPIC}=a"), &[]).await;
     assert_eq!(c.status, 200);
     assert_eq!(
         header(&c.headers, "content-type"),
@@ -83,16 +83,26 @@ async fn replay_after_last_event_id_header_and_query() {
         assert_eq!(s.publish_ok("r", &publish_body(&i.to_string())).await, i);
     }
     // Header.
-    let mut c = s.open("/events?topic=r", &[("Last-Event-ID", "2")]).await;
+    let mut c = s
+        .open(
+            &format!("/events?{TOPIC}=r"),
+            &[(LAST_EVENT_ID_HEADER, "2")],
+        )
+        .await;
     assert_eq!(ids(&c.events(3, T).await), [3, 4, 5]);
     // Live events follow without duplicates.
     s.publish_ok("r", &publish_body("6")).await;
     assert_eq!(ids(&c.events(1, T).await), [6]);
     // Query parameter; 0 replays everything.
-    let mut c = s.open("/events?topic=r&lastEventId=0", &[]).await;
+    let mut c = s
+        .open(&format!("/events?{TOPIC}=r&{LAST_EVENT_ID}=0"), &[])
+        .await;
     assert_eq!(ids(&c.events(6, T).await), [1, 2, 3, 4, 5, 6]);
     let mut c = s
-        .open("/events?topic=r&lastEventId=4&closeAfter=2", &[])
+        .open(
+            &format!("/events?{TOPIC}=r&{LAST_EVENT_ID}=4&{CLOSE_AFTER}=2"),
+            &[],
+        )
         .await;
     assert_eq!(
         ids(&c.read_to_end(T).await.as_slice().pipe(parse_all)),
@@ -101,8 +111,8 @@ async fn replay_after_last_event_id_header_and_query() {
     // The header wins over the query (a reconnecting EventSource keeps its URL).
     let mut c = s
         .open(
-            "/events?topic=r&lastEventId=0&closeAfter=1",
-            &[("Last-Event-ID", "5")],
+            &format!("/events?{TOPIC}=r&{LAST_EVENT_ID}=0&{CLOSE_AFTER}=1"),
+            &[(LAST_EVENT_ID_HEADER, "5")],
         )
         .await;
     assert_eq!(ids(&parse_all(&c.read_to_end(T).await)), [6]);
@@ -127,14 +137,20 @@ async fn expired_and_unknown_ids_send_reset() {
     }
     // Retained: 4, 5, 6. Cursor 3 is exactly at the edge: no reset.
     let r = s
-        .get("/events?topic=x&lastEventId=3&closeAfter=3", &[])
+        .get(
+            &format!("/events?{TOPIC}=x&{LAST_EVENT_ID}=3&{CLOSE_AFTER}=3"),
+            &[],
+        )
         .await;
     let evs = events(&r.events());
     assert!(evs.iter().all(|e| e.1 != "reset"));
     assert_eq!(ids(&r.events()), [4, 5, 6]);
     // Cursor 2: events 3 was dropped.
     let r = s
-        .get("/events?topic=x&lastEventId=2&closeAfter=3", &[])
+        .get(
+            &format!("/events?{TOPIC}=x&{LAST_EVENT_ID}=2&{CLOSE_AFTER}=3"),
+            &[],
+        )
         .await;
     let evs = events(&r.events());
     assert_eq!(evs[0].1, "reset");
@@ -145,19 +161,28 @@ async fn expired_and_unknown_ids_send_reset() {
     assert_eq!(ids(&r.events()), [4, 5, 6]);
     // From the future (e.g. the server restarted).
     let r = s
-        .get("/events?topic=x&lastEventId=99&closeAfter=3", &[])
+        .get(
+            &format!("/events?{TOPIC}=x&{LAST_EVENT_ID}=99&{CLOSE_AFTER}=3"),
+            &[],
+        )
         .await;
     let evs = events(&r.events());
     assert_eq!(evs[0].1, "reset");
     assert!(evs[0].2.contains("unknown-id"));
     // Not a number.
     let r = s
-        .get("/events?topic=x&closeAfter=3", &[("Last-Event-ID", "abc")])
+        .get(
+            &format!("/events?{TOPIC}=x&{CLOSE_AFTER}=3"),
+            &[(LAST_EVENT_ID_HEADER, "abc")],
+        )
         .await;
     assert!(events(&r.events())[0].2.contains("invalid-id"));
     // Reset with nothing to replay moves the cursor with a bare `id:` block.
     let r = s
-        .get("/events?topic=empty&lastEventId=7&closeAfter=0", &[])
+        .get(
+            &format!("/events?{TOPIC}=empty&{LAST_EVENT_ID}=7&{CLOSE_AFTER}=0"),
+            &[],
+        )
         .await;
     assert!(r.text().contains("event: reset"));
     assert!(r.text().ends_with("id: 0\n\n"), "{}", r.text());
@@ -177,7 +202,10 @@ async fn long_poll_answers_at_once_with_a_bounded_batch() {
     }
     let t0 = Instant::now();
     let r = s
-        .get("/events?topic=lp&transport=long-poll&lastEventId=0", &[])
+        .get(
+            &format!("/events?{TOPIC}=lp&{TRANSPORT}={TRANSPORT_LONG_POLL}&{LAST_EVENT_ID}=0"),
+            &[],
+        )
         .await;
     assert!(t0.elapsed() < Duration::from_secs(1));
     assert_eq!(r.status, 200);
@@ -185,8 +213,8 @@ async fn long_poll_answers_at_once_with_a_bounded_batch() {
     assert_eq!(ids(&r.events()), [1, 2, 3]);
     let r = s
         .get(
-            "/events?topic=lp&transport=long-poll",
-            &[("Last-Event-ID", "3")],
+            &format!("/events?{TOPIC}=lp&{TRANSPORT}={TRANSPORT_LONG_POLL}"),
+            &[(LAST_EVENT_ID_HEADER, "3")],
         )
         .await;
     assert_eq!(ids(&r.events()), [4, 5]);
@@ -201,7 +229,7 @@ async fn long_poll_holds_until_an_event_arrives() {
         request(
             addr,
             "GET",
-            "/events?topic=h&transport=long-poll&lastEventId=1",
+            &format!("/events?{TOPIC}=h&{TRANSPORT}={TRANSPORT_LONG_POLL}&{LAST_EVENT_ID}=1"),
             &[],
             None,
         )
@@ -225,7 +253,12 @@ async fn long_poll_times_out_with_a_comment_only_body() {
     })
     .await;
     let t0 = Instant::now();
-    let r = s.get("/events?topic=t&transport=long-poll", &[]).await;
+    let r = s
+        .get(
+            &format!("/events?{TOPIC}=t&{TRANSPORT}={TRANSPORT_LONG_POLL}"),
+            &[],
+        )
+        .await;
     let took = t0.elapsed();
     assert!(
         took >= Duration::from_millis(150) && took < Duration::from_secs(2),
@@ -236,7 +269,10 @@ async fn long_poll_times_out_with_a_comment_only_body() {
     // Per-request timeout.
     let t0 = Instant::now();
     let r = s
-        .get("/events?topic=t&transport=long-poll&timeoutMs=50", &[])
+        .get(
+            &format!("/events?{TOPIC}=t&{TRANSPORT}={TRANSPORT_LONG_POLL}&{TIMEOUT_MS}=50"),
+            &[],
+        )
         .await;
     assert!(t0.elapsed() < Duration::from_secs(1));
     assert_eq!(r.events(), [Item::Comment("no events".into())]);
@@ -278,7 +314,10 @@ async fn publish_errors_publish_nothing() {
     assert_eq!(r.status, 409);
     assert_eq!(s.publish_ok("p", r#"{"data":"c"}"#).await, 11);
     let r = s
-        .get("/events?topic=p&transport=long-poll&lastEventId=0", &[])
+        .get(
+            &format!("/events?{TOPIC}=p&{TRANSPORT}={TRANSPORT_LONG_POLL}&{LAST_EVENT_ID}=0"),
+            &[],
+        )
         .await;
     assert_eq!(
         events(&r.events()),
@@ -303,7 +342,7 @@ async fn publish_token() {
     let r = request(
         s.addr,
         "POST",
-        "/publish?topic=t",
+        &format!("/publish?{TOPIC}=t"),
         &[("authorization", "Bearer nope")],
         Some(body.as_bytes()),
     )
@@ -312,7 +351,7 @@ async fn publish_token() {
     let r = request(
         s.addr,
         "POST",
-        "/publish?topic=t",
+        &format!("/publish?{TOPIC}=t"),
         &[("authorization", "Bearer s3cret")],
         Some(body.as_bytes()),
     )
@@ -333,7 +372,7 @@ async fn slow_client_is_disconnected_and_resumes_without_loss() {
     })
     .await;
     let mut slow = Conn::connect_small(s.addr, 4096).await;
-    slow.send_request("GET", "/events?topic=slow", &[], None)
+    slow.send_request("GET", &format!("/events?{TOPIC}=slow"), &[], None)
         .await;
     slow.read_head().await;
     let total = 300u64;
@@ -360,8 +399,8 @@ async fn slow_client_is_disconnected_and_resumes_without_loss() {
     let lei = last.to_string();
     let mut c = s
         .open(
-            &format!("/events?topic=slow&closeAfter={remaining}"),
-            &[("Last-Event-ID", &lei)],
+            &format!("/events?{TOPIC}=slow&{CLOSE_AFTER}={remaining}"),
+            &[(LAST_EVENT_ID_HEADER, &lei)],
         )
         .await;
     let body = c.read_to_end(T).await;
@@ -378,9 +417,9 @@ async fn max_connections_answers_503_with_retry_after() {
         ..config()
     })
     .await;
-    let _a = s.open("/events?topic=m", &[]).await;
-    let mut b = s.open("/events?topic=m", &[]).await;
-    let r = s.get("/events?topic=m", &[]).await;
+    let _a = s.open(&format!("/events?{TOPIC}=m"), &[]).await;
+    let mut b = s.open(&format!("/events?{TOPIC}=m"), &[]).await;
+    let r = s.get(&format!("/events?{TOPIC}=m"), &[]).await;
     assert_eq!(r.status, 503);
     assert_eq!(r.header("retry-after"), Some("1"));
     // Closing one frees a slot.
@@ -390,8 +429,13 @@ async fn max_connections_answers_503_with_retry_after() {
     for _ in 0..50 {
         tokio::time::sleep(Duration::from_millis(20)).await;
         let mut c = Conn::connect(s.addr).await;
-        c.send_request("GET", "/events?topic=m&closeAfter=0", &[], None)
-            .await;
+        c.send_request(
+            "GET",
+            &format!("/events?{TOPIC}=m&{CLOSE_AFTER}=0"),
+            &[],
+            None,
+        )
+        .await;
         if c.read_head().await.0 == 200 {
             ok = true;
             break;
@@ -410,7 +454,9 @@ async fn header_size_limit() {
     })
     .await;
     let big = "v".repeat(2000);
-    let r = s.get("/events?topic=a", &[("x-big", &big)]).await;
+    let r = s
+        .get(&format!("/events?{TOPIC}=a"), &[("x-big", &big)])
+        .await;
     assert_eq!(r.status, 431);
 }
 
@@ -423,7 +469,7 @@ async fn graceful_shutdown_ends_streams_cleanly() {
         ..config()
     })
     .await;
-    let mut stream = s.open("/events?topic=g", &[]).await;
+    let mut stream = s.open(&format!("/events?{TOPIC}=g"), &[]).await;
     stream.items(2, T).await;
     let mut replay = s.open("/replay", &[]).await;
     assert_eq!(replay.events(1, T).await.len(), 1);
@@ -432,7 +478,7 @@ async fn graceful_shutdown_ends_streams_cleanly() {
         request(
             addr,
             "GET",
-            "/events?topic=g&transport=long-poll",
+            &format!("/events?{TOPIC}=g&{TRANSPORT}={TRANSPORT_LONG_POLL}"),
             &[],
             None,
         )
@@ -469,7 +515,7 @@ async fn replay_file_route() {
     })
     .await;
     let t0 = Instant::now();
-    let r = s.get("/replay?hold=0", &[]).await;
+    let r = s.get(&format!("/replay?{HOLD}=0"), &[]).await;
     assert!(t0.elapsed() >= Duration::from_millis(150));
     assert_eq!(r.header("content-type"), Some("text/event-stream"));
     assert_eq!(
@@ -477,10 +523,14 @@ async fn replay_file_route() {
         b": recorded\n\nid: a\ndata: one\n\nid: b\nevent: two\ndata: 2\n\nid: c\ndata: three\n\n"
     );
     // Resume after an id.
-    let r = s.get("/replay?hold=0", &[("Last-Event-ID", "b")]).await;
+    let r = s
+        .get(&format!("/replay?{HOLD}=0"), &[(LAST_EVENT_ID_HEADER, "b")])
+        .await;
     assert_eq!(r.text(), "id: c\ndata: three\n\n");
     // Holding (the default) keeps the stream open; faults compose.
-    let r = s.get("/replay?closeAfter=1&retry=10", &[]).await;
+    let r = s
+        .get(&format!("/replay?{CLOSE_AFTER}=1&{RETRY}=10"), &[])
+        .await;
     assert_eq!(r.text(), "retry: 10\n\n: recorded\n\nid: a\ndata: one\n\n");
     assert!(ReplayFile::parse("/events", b"").is_err());
 }
@@ -590,7 +640,7 @@ async fn cors_preflight_and_credentials() {
             request(
                 addr,
                 "OPTIONS",
-                "/publish?topic=c",
+                &format!("/publish?{TOPIC}=c"),
                 &[
                     ("origin", origin),
                     ("access-control-request-method", "POST"),
@@ -620,22 +670,22 @@ async fn cors_preflight_and_credentials() {
         r.header("access-control-allow-headers"),
         Some("content-type, last-event-id, x-custom")
     );
-    let r = pre("http://localhost:1234", "last-event-id").await;
+    let r = pre("http://localhost:1234", LAST_EVENT_ID_HEADER).await;
     assert_eq!(
         r.header("access-control-allow-origin"),
         Some("http://localhost:1234")
     );
-    let r = pre("http://evil.example", "last-event-id").await;
+    let r = pre("http://evil.example", LAST_EVENT_ID_HEADER).await;
     assert_eq!(r.header("access-control-allow-origin"), None);
     // Preflight for the stream itself.
     let r = request(
         s.addr,
         "OPTIONS",
-        "/events?topic=c",
+        &format!("/events?{TOPIC}=c"),
         &[
             ("origin", "http://127.0.0.1:4000"),
             ("access-control-request-method", "GET"),
-            ("access-control-request-headers", "last-event-id"),
+            ("access-control-request-headers", LAST_EVENT_ID_HEADER),
         ],
         None,
     )
@@ -648,7 +698,7 @@ async fn cors_preflight_and_credentials() {
     let r = request(
         s.addr,
         "GET",
-        "/events?topic=c&closeAfter=0",
+        &format!("/events?{TOPIC}=c&{CLOSE_AFTER}=0"),
         &[("origin", "http://127.0.0.1:4000")],
         None,
     )
@@ -662,7 +712,7 @@ async fn cors_preflight_and_credentials() {
     let r = request(
         s.addr,
         "GET",
-        "/events?topic=c&closeAfter=0",
+        &format!("/events?{TOPIC}=c&{CLOSE_AFTER}=0"),
         &[("origin", "https://evil.example")],
         None,
     )

@@ -38,7 +38,7 @@ async fn echo_reports_method_headers_and_body() {
     // GET on the stream: the echo comes after the preamble, before the replay.
     let r = s
         .get(
-            "/events?topic=f&echo=1&lastEventId=0&closeAfter=2",
+            &format!("/events?{TOPIC}=f&{ECHO}=1&{LAST_EVENT_ID}=0&{CLOSE_AFTER}=2"),
             &[("x-token", "abc"), ("X-Multi", "1"), ("x-multi", "2")],
         )
         .await;
@@ -48,22 +48,28 @@ async fn echo_reports_method_headers_and_body() {
     assert_eq!(echo["method"], "GET");
     assert_eq!(echo["headers"]["x-token"], "abc");
     assert_eq!(echo["headers"]["x-multi"], "1, 2");
-    assert_eq!(echo["headers"]["last-event-id"], serde_json::Value::Null);
+    assert_eq!(
+        echo["headers"][LAST_EVENT_ID_HEADER],
+        serde_json::Value::Null
+    );
     assert_eq!(echo["body"], "");
     assert_eq!(events(&items)[0].1, "request");
     assert_eq!(ids(&items), [1, 2]);
 
     // POST with a body, on the stream and on the long-poll twin (answered at once).
     for path in [
-        "/events?topic=f&echo=1&closeAfter=0",
-        "/events?topic=f&echo=1&transport=long-poll",
+        &format!("/events?{TOPIC}=f&{ECHO}=1&{CLOSE_AFTER}=0"),
+        &format!("/events?{TOPIC}=f&{ECHO}=1&{TRANSPORT}={TRANSPORT_LONG_POLL}"),
     ] {
         let t0 = Instant::now();
         let r = request(
             s.addr,
             "POST",
             path,
-            &[("content-type", "application/json"), ("last-event-id", "2")],
+            &[
+                ("content-type", "application/json"),
+                (LAST_EVENT_ID_HEADER, "2"),
+            ],
             Some(br#"{"q":"hi"}"#),
         )
         .await;
@@ -73,20 +79,27 @@ async fn echo_reports_method_headers_and_body() {
         assert_eq!(echo["method"], "POST");
         assert_eq!(echo["body"], r#"{"q":"hi"}"#);
         assert_eq!(echo["headers"]["content-type"], "application/json");
-        assert_eq!(echo["headers"]["last-event-id"], "2");
+        assert_eq!(echo["headers"][LAST_EVENT_ID_HEADER], "2");
     }
     // Without `echo`, POST is the plain stream; the body is bounded like a publish body.
     let r = request(
         s.addr,
         "POST",
-        "/events?topic=f&lastEventId=1&closeAfter=1",
+        &format!("/events?{TOPIC}=f&{LAST_EVENT_ID}=1&{CLOSE_AFTER}=1"),
         &[],
         Some(b"ignored"),
     )
     .await;
     assert_eq!((r.status, ids(&r.events())), (200, vec![2]));
     let big = vec![b'x'; 70_000];
-    let r = request(s.addr, "POST", "/events?topic=f&echo=1", &[], Some(&big)).await;
+    let r = request(
+        s.addr,
+        "POST",
+        &format!("/events?{TOPIC}=f&{ECHO}=1"),
+        &[],
+        Some(&big),
+    )
+    .await;
     assert_eq!(r.status, 413);
 }
 
@@ -94,7 +107,10 @@ async fn echo_reports_method_headers_and_body() {
 async fn buffer_holds_the_body_until_the_response_ends() {
     let s = server_with(1).await;
     let mut c = s
-        .open("/events?topic=f&buffer=1&lastEventId=0&closeAfter=3", &[])
+        .open(
+            &format!("/events?{TOPIC}=f&{BUFFER}=1&{LAST_EVENT_ID}=0&{CLOSE_AFTER}=3"),
+            &[],
+        )
         .await;
     assert_eq!(c.status, 200);
     assert_eq!(
@@ -119,7 +135,10 @@ async fn buffer_holds_the_body_until_the_response_ends() {
     // `bufferMs` ends the response after that long at the latest.
     let t0 = Instant::now();
     let r = s
-        .get("/events?topic=f&buffer=1&bufferMs=300&lastEventId=2", &[])
+        .get(
+            &format!("/events?{TOPIC}=f&{BUFFER}=1&{BUFFER_MS}=300&{LAST_EVENT_ID}=2"),
+            &[],
+        )
         .await;
     let took = t0.elapsed();
     assert!(took >= Duration::from_millis(300), "{took:?}");
@@ -128,13 +147,18 @@ async fn buffer_holds_the_body_until_the_response_ends() {
     // The long-poll twin answers as usual (its bodies are complete anyway).
     let r = s
         .get(
-            "/events?topic=f&buffer=1&transport=long-poll&lastEventId=1",
+            &format!(
+                "/events?{TOPIC}=f&{BUFFER}=1&{TRANSPORT}={TRANSPORT_LONG_POLL}&{LAST_EVENT_ID}=1"
+            ),
             &[],
         )
         .await;
     assert_eq!(ids(&r.events()), [2, 3]);
     assert!(s
-        .get("/events?topic=f&buffer=1&bufferMs=9999999", &[])
+        .get(
+            &format!("/events?{TOPIC}=f&{BUFFER}=1&{BUFFER_MS}=9999999"),
+            &[]
+        )
         .await
         .status
         .eq(&400));
@@ -146,13 +170,13 @@ async fn long_poll_json_format() {
     s.publish_ok("f", r#"{"event":"tick","data":"a\nb"}"#).await;
     let r = s
         .get(
-            "/events?topic=f&transport=long-poll&format=json&lastEventId=1",
+            &format!("/events?{TOPIC}=f&{TRANSPORT}={TRANSPORT_LONG_POLL}&{FORMAT}={FORMAT_JSON}&{LAST_EVENT_ID}=1"),
             &[],
         )
         .await;
     assert_eq!(r.header("content-type"), Some("application/json"));
     // The body's last event ID comes ahead of the body, for a pipelining client.
-    assert_eq!(r.header("long-poll-cursor"), Some("4"));
+    assert_eq!(r.header(LONG_POLL_CURSOR), Some("4"));
     assert_eq!(
         r.json(),
         serde_json::json!([
@@ -164,14 +188,14 @@ async fn long_poll_json_format() {
     // A timeout answer is an empty array.
     let r = s
         .get(
-            "/events?topic=f&transport=long-poll&format=json&lastEventId=4&timeoutMs=50",
+            &format!("/events?{TOPIC}=f&{TRANSPORT}={TRANSPORT_LONG_POLL}&{FORMAT}={FORMAT_JSON}&{LAST_EVENT_ID}=4&{TIMEOUT_MS}=50"),
             &[],
         )
         .await;
     assert_eq!(r.json(), serde_json::json!([]));
     // ... and names no cursor: there is no event to resume after.
-    assert_eq!(r.header("long-poll-cursor"), None);
-    let r = s.get("/events?topic=f&format=xml", &[]).await;
+    assert_eq!(r.header(LONG_POLL_CURSOR), None);
+    let r = s.get(&format!("/events?{TOPIC}=f&{FORMAT}=xml"), &[]).await;
     assert_eq!(r.status, 400);
 }
 
@@ -189,15 +213,25 @@ async fn long_poll_on_a_replay_route() {
     .await;
     // Batches of two events, delays ignored, resumed by the cursor (header or parameter).
     let t0 = Instant::now();
-    let r = s.get("/rec?transport=long-poll", &[]).await;
-    assert_eq!(ids(&r.events()), [1, 2]);
-    assert_eq!(r.header("long-poll-cursor"), Some("2"));
     let r = s
-        .get("/rec?transport=long-poll", &[("last-event-id", "2")])
+        .get(&format!("/rec?{TRANSPORT}={TRANSPORT_LONG_POLL}"), &[])
+        .await;
+    assert_eq!(ids(&r.events()), [1, 2]);
+    assert_eq!(r.header(LONG_POLL_CURSOR), Some("2"));
+    let r = s
+        .get(
+            &format!("/rec?{TRANSPORT}={TRANSPORT_LONG_POLL}"),
+            &[(LAST_EVENT_ID_HEADER, "2")],
+        )
         .await;
     assert_eq!(ids(&r.events()), [3, 4]);
     let r = s
-        .get("/rec?transport=long-poll&format=json&lastEventId=4", &[])
+        .get(
+            &format!(
+                "/rec?{TRANSPORT}={TRANSPORT_LONG_POLL}&{FORMAT}={FORMAT_JSON}&{LAST_EVENT_ID}=4"
+            ),
+            &[],
+        )
         .await;
     assert_eq!(
         r.json(),
@@ -206,12 +240,18 @@ async fn long_poll_on_a_replay_route() {
     assert!(t0.elapsed() < Duration::from_secs(1));
     // Past the end: `: no events` after the poll timeout, at once with `hold=0`.
     let r = s
-        .get("/rec?transport=long-poll&lastEventId=5&timeoutMs=200", &[])
+        .get(
+            &format!("/rec?{TRANSPORT}={TRANSPORT_LONG_POLL}&{LAST_EVENT_ID}=5&{TIMEOUT_MS}=200"),
+            &[],
+        )
         .await;
     assert!(t0.elapsed() >= Duration::from_millis(200));
     assert_eq!(r.events(), [Item::Comment("no events".into())]);
     let r = s
-        .get("/rec?transport=long-poll&lastEventId=5&hold=0", &[])
+        .get(
+            &format!("/rec?{TRANSPORT}={TRANSPORT_LONG_POLL}&{LAST_EVENT_ID}=5&{HOLD}=0"),
+            &[],
+        )
         .await;
     assert_eq!(r.events(), [Item::Comment("no events".into())]);
 }
@@ -228,13 +268,13 @@ async fn replay_sends_blocks_due_together_in_one_chunk() {
         ..config()
     })
     .await;
-    let mut c = s.open("/rec?hold=0", &[]).await;
+    let mut c = s.open(&format!("/rec?{HOLD}=0"), &[]).await;
     let first = c.next_piece().await.unwrap();
     assert_eq!(ids(&parse_all(&first)), [1, 2, 3, 4, 5]);
     let rest = c.read_to_end(T).await;
     assert_eq!(ids(&parse_all(&rest)), [6]);
     // `closeAfter` still counts every block.
-    let r = s.get("/rec?closeAfter=3", &[]).await;
+    let r = s.get(&format!("/rec?{CLOSE_AFTER}=3"), &[]).await;
     assert_eq!(ids(&r.events()), [1, 2, 3]);
 }
 
@@ -252,39 +292,39 @@ async fn long_poll_announces_the_full_batches_ahead() {
             .await;
     }
     let poll = |query: &'static str| {
-        let path = format!("/events?topic=f&transport=long-poll&{query}");
+        let path = format!("/events?{TOPIC}=f&{TRANSPORT}={TRANSPORT_LONG_POLL}&{query}");
         let s = &s;
         async move { s.get(&path, &[]).await }
     };
     // Answer 1-2; full batches 3-4, 5-6, 7-8 (and 9-10, beyond the three announced).
     let r = poll("lastEventId=0").await;
     assert_eq!(ids(&r.events()), [1, 2]);
-    assert_eq!(r.header("long-poll-cursor"), Some("2"));
-    assert_eq!(r.header("long-poll-ahead"), Some("4, 6, 8"));
+    assert_eq!(r.header(LONG_POLL_CURSOR), Some("2"));
+    assert_eq!(r.header(LONG_POLL_AHEAD), Some("4, 6, 8"));
     // Each announced ID is where the poll after the previous one really ends.
     let r = poll("lastEventId=6").await;
     assert_eq!(ids(&r.events()), [7, 8]);
-    assert_eq!(r.header("long-poll-ahead"), Some("10"));
+    assert_eq!(r.header(LONG_POLL_AHEAD), Some("10"));
     // Only full batches: after 9-10, 11 alone is not announced.
     let r = poll("lastEventId=8").await;
     assert_eq!(ids(&r.events()), [9, 10]);
-    assert_eq!(r.header("long-poll-ahead"), None);
+    assert_eq!(r.header(LONG_POLL_AHEAD), None);
     let r = poll("lastEventId=10").await;
     assert_eq!(ids(&r.events()), [11]);
-    assert_eq!(r.header("long-poll-ahead"), None);
+    assert_eq!(r.header(LONG_POLL_AHEAD), None);
     // `closeAfter` makes the batches smaller, and the announcement follows.
     let r = poll("lastEventId=0&closeAfter=1").await;
     assert_eq!(ids(&r.events()), [1]);
-    assert_eq!(r.header("long-poll-ahead"), Some("2, 3, 4"));
+    assert_eq!(r.header(LONG_POLL_AHEAD), Some("2, 3, 4"));
     // A reset (an unknown ID) or an echo announces nothing.
     let r = poll("lastEventId=99").await;
-    assert_eq!(r.header("long-poll-ahead"), None);
+    assert_eq!(r.header(LONG_POLL_AHEAD), None);
     let r = poll("lastEventId=0&echo=1").await;
-    assert_eq!(r.header("long-poll-ahead"), None);
+    assert_eq!(r.header(LONG_POLL_AHEAD), None);
     // Exposed to cross-origin clients.
     let r = s
         .get(
-            "/events?topic=f&transport=long-poll&lastEventId=0",
+            &format!("/events?{TOPIC}=f&{TRANSPORT}={TRANSPORT_LONG_POLL}&{LAST_EVENT_ID}=0"),
             &[("origin", "http://127.0.0.1:4000")],
         )
         .await;
@@ -305,17 +345,17 @@ async fn replay_long_poll_announces_only_batch_ends_found_again() {
     let r = s.get("/rec?transport=long-poll", &[]).await;
     assert_eq!(ids(&r.events()), [1, 2]);
     // 3-4 and 5-6 end with their own IDs; 7 + the event without one does not.
-    assert_eq!(r.header("long-poll-ahead"), Some("4, 6"));
+    assert_eq!(r.header(LONG_POLL_AHEAD), Some("4, 6"));
     let r = s.get("/rec?transport=long-poll&lastEventId=6", &[]).await;
-    assert_eq!(r.header("long-poll-cursor"), Some("7"));
-    assert_eq!(r.header("long-poll-ahead"), None);
+    assert_eq!(r.header(LONG_POLL_CURSOR), Some("7"));
+    assert_eq!(r.header(LONG_POLL_AHEAD), None);
 
     // An ID repeated in the file: the poll after it would restart at its first block.
     let file = "id: 1\ndata: 1\n\nid: 2\ndata: 2\n\nid: 3\ndata: 3\n\nid: 2\ndata: again\n\n\
                 id: 5\ndata: 5\n\nid: 6\ndata: 6\n\n";
     let s = replay_in_pairs(file).await;
     let r = s.get("/rec?transport=long-poll", &[]).await;
-    assert_eq!(r.header("long-poll-ahead"), None);
+    assert_eq!(r.header(LONG_POLL_AHEAD), None);
 }
 
 /// A server with `file` on the replay route `/rec`, long polls answered two events at a time.

@@ -1,71 +1,19 @@
 //! Browser-test helpers of the Leptos and Yew adapters (both include this file with
-//! `#[path]`): the dev server, publishing, the server's live connection count, listener and
-//! timer counters, waiting for the DOM.
+//! `#[path]`): waiting for a condition and for the server's connection count, listener and
+//! timer counters, the DOM. The dev server's URL, publishing and timeouts come from
+//! `wasm_sse_test_support::browser`, which the client's own tests share.
 #![allow(dead_code, unreachable_pub)]
 
 use std::time::Duration;
 
-use futures::FutureExt;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
-/// The dev server `scripts/test.sh` started for this run (handed over at compile time).
-pub fn server() -> &'static str {
-    match option_env!("SSE_DEVSERVER_URL") {
-        Some(url) => url,
-        None => panic!("SSE_DEVSERVER_URL is unset: run the browser tests through scripts/test.sh"),
-    }
-}
-
-/// A topic no other test uses.
-pub fn fresh_topic(name: &str) -> String {
-    format!("{name}-{}", (js_sys::Math::random() * 1e12) as u64)
-}
-
-async fn fetch_json(url: &str, init: &web_sys::RequestInit) -> JsValue {
-    let window = web_sys::window().unwrap();
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, init))
-        .await
-        .unwrap()
-        .dyn_into()
-        .unwrap();
-    assert_eq!(response.status(), 200, "{url}");
-    JsFuture::from(response.json().unwrap()).await.unwrap()
-}
-
-/// Publishes one event (`{"event"?: .., "data": ..}`) through the dev server's `POST /publish`.
-pub async fn publish(topic: &str, body: &str) {
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&JsValue::from_str(body));
-    let headers = web_sys::Headers::new().unwrap();
-    headers.set("content-type", "application/json").unwrap();
-    init.set_headers(&headers);
-    fetch_json(&format!("{}/publish?topic={topic}", server()), &init).await;
-}
-
-/// The dev server's live event-stream connections (`GET /healthz`).
-pub async fn server_connections() -> u32 {
-    let json = fetch_json(
-        &format!("{}/healthz", server()),
-        &web_sys::RequestInit::new(),
-    )
-    .await;
-    js_sys::Reflect::get(&json, &"connections".into())
-        .unwrap()
-        .as_f64()
-        .unwrap() as u32
-}
-
-/// Fails the test instead of hanging when `future` takes longer than `secs`.
-pub async fn within<T>(secs: u64, future: impl std::future::Future<Output = T>) -> T {
-    let timeout = gloo_timers::future::sleep(Duration::from_secs(secs));
-    futures::select! {
-        value = future.fuse() => value,
-        () = timeout.fuse() => panic!("timed out after {secs} s"),
-    }
-}
+// Each test crate uses some of these.
+#[allow(unused_imports)]
+pub use wasm_sse_test_support::browser::{
+    fresh_topic, publish, server, server_connections, within,
+};
 
 /// Waits (at most `secs`) until `check` holds, polling every 20 ms.
 pub async fn until(secs: u64, what: &str, mut check: impl FnMut() -> bool) {

@@ -3,7 +3,7 @@
 //! Starts each target server itself (the Rust `sse-devserver` and, for comparison, the
 //! better-sse peer in `bench/devserver/better-sse-server.mjs`), opens N concurrent SSE
 //! connections on loopback, publishes at rate R for a bounded time, and prints connections
-//! held, delivered events/s, fan-out latency p50/p99 (publish to receipt, same clock) and
+//! held, delivered events per second, fan-out latency p50/p99 (publish to receipt, same clock) and
 //! server RSS per idle connection, then the ratios between the two servers.
 //!
 //! Every run is bounded: connect phase, idle phase and publish phase each have a fixed time
@@ -13,10 +13,9 @@
 
 mod soak;
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -26,6 +25,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use wasm_sse_test_support::{devserver_bin, DevServer, START_TIMEOUT};
 
 /// Which servers to measure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -39,7 +39,7 @@ enum Target {
 }
 
 /// Load tool for sse-devserver: N concurrent SSE connections on 127.0.0.1, publish at rate R,
-/// report held connections, delivered events/s, fan-out latency p50/p99 and RSS/connection.
+/// report held connections, delivered events per second, fan-out latency p50/p99 and RSS/connection.
 ///
 /// `sse-load soak` instead holds clients for a bounded time under steady publishing and
 /// checks that the server's memory stays flat and that every client got every event.
@@ -84,7 +84,7 @@ struct Args {
     /// Servers to run.
     #[arg(long, value_enum, default_value_t = Target::Both)]
     target: Target,
-    /// The sse-devserver binary (default: next to this binary).
+    /// The sse-devserver binary (default: $SSE_DEVSERVER_BIN, else the one next to this binary).
     #[arg(long)]
     devserver_bin: Option<PathBuf>,
     /// Extra argument for sse-devserver (repeatable), e.g. `--devserver-arg=--threads=1`.
@@ -463,62 +463,11 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     f64::from(sorted[idx.min(sorted.len() - 1)]) / 1000.0
 }
 
-/// A started server process.
-struct Server {
-    name: String,
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Server {
-    fn start(name: &str, mut cmd: Command) -> Result<Server, String> {
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .map_err(|e| format!("cannot start {name}: {e}"))?;
-        let stdout = child.stdout.take().ok_or("no stdout")?;
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .map_err(|e| format!("{name}: {e}"))?;
-        let addr = line
-            .trim()
-            .rsplit("http://")
-            .next()
-            .and_then(|a| a.parse().ok())
-            .ok_or_else(|| {
-                format!("{name} printed {line:?}, expected `... listening on http://HOST:PORT`")
-            })?;
-        Ok(Server {
-            name: name.to_owned(),
-            child,
-            addr,
-        })
-    }
-
-    fn stop(mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.child.id().to_string())
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn measure(server: Server, args: &Args) -> Figures {
-    let pid = server.child.id();
+async fn measure(server: DevServer, args: &Args) -> Figures {
+    let pid = server.pid();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut f = Figures {
-        name: server.name.clone(),
+        name: server.name().to_owned(),
         rss_base_kib: rss_kib(pid),
         ..Figures::default()
     };
@@ -527,7 +476,7 @@ async fn measure(server: Server, args: &Args) -> Figures {
     let mut set = JoinSet::new();
     let t0 = Instant::now();
     for _ in 0..args.connections {
-        set.spawn(client(server.addr, stats.clone(), gate.clone()));
+        set.spawn(client(server.addr(), stats.clone(), gate.clone()));
     }
     let deadline = t0 + Duration::from_secs(60);
     while stats.connected.load(Ordering::Relaxed) + stats.failed.load(Ordering::Relaxed)
@@ -558,7 +507,7 @@ async fn measure(server: Server, args: &Args) -> Figures {
     let open_at_start = stats.open.load(Ordering::Relaxed) as u64;
     let (srv0, cli0) = (cpu_secs(&pid.to_string()), cpu_secs("self"));
     let publish_start = Instant::now();
-    match Publisher::connect(server.addr).await {
+    match Publisher::connect(server.addr()).await {
         Ok(mut publisher) => {
             let period = Duration::from_secs_f64(1.0 / f64::from(args.rate.max(1)));
             let mut tick = tokio::time::interval(period);
@@ -651,11 +600,13 @@ fn print_table(rows: &[Figures]) {
     }
 }
 
-fn default_devserver() -> PathBuf {
-    std::env::current_exe()
-        .ok()
-        .and_then(|p| p.parent().map(|d| d.join("sse-devserver")))
-        .unwrap_or_else(|| PathBuf::from("sse-devserver"))
+/// Starts `sse-devserver` from `cmd` and waits until it answers `GET /healthz`.
+fn start_devserver(cmd: Command) -> Result<DevServer, String> {
+    let server = DevServer::spawn("devserver", cmd).map_err(|e| e.to_string())?;
+    server
+        .wait_healthy(START_TIMEOUT)
+        .map_err(|e| e.to_string())?;
+    Ok(server)
 }
 
 fn devserver_cmd(bin: &Path, n: usize) -> Command {
@@ -678,17 +629,17 @@ async fn run(args: Args) -> Result<(), String> {
     check_fd_limit(args.connections)?;
     let mut rows = Vec::new();
     if matches!(args.target, Target::Devserver | Target::Both) {
-        let bin = args.devserver_bin.clone().unwrap_or_else(default_devserver);
+        let bin = args.devserver_bin.clone().unwrap_or_else(devserver_bin);
         let mut cmd = devserver_cmd(&bin, args.connections);
         cmd.args(&args.devserver_args);
-        let server = Server::start("devserver", cmd)?;
+        let server = start_devserver(cmd)?;
         rows.push(measure(server, &args).await);
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
     if matches!(args.target, Target::Node | Target::Both) {
         let mut cmd = Command::new(&args.node_bin);
         cmd.arg(&args.node_script);
-        let server = Server::start("better-sse", cmd)?;
+        let server = DevServer::spawn("better-sse", cmd).map_err(|e| e.to_string())?;
         rows.push(measure(server, &args).await);
     }
     println!(

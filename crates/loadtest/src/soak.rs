@@ -24,9 +24,10 @@ use tokio::task::JoinSet;
 use wasm_sse_codec::{Item, Parser};
 
 use crate::{
-    check_fd_limit, default_devserver, devserver_cmd, open_stream, rss_kib, Dechunk, OpenError,
-    OpenStream, Publisher, Server,
+    check_fd_limit, devserver_cmd, open_stream, rss_kib, start_devserver, Dechunk, OpenError,
+    OpenStream, Publisher,
 };
+use wasm_sse_test_support::devserver_bin;
 
 /// The topic every client follows.
 const TOPIC: &str = "soak";
@@ -62,7 +63,7 @@ pub(crate) struct SoakArgs {
     /// (the `closeAfter` fault), so they resume with `Last-Event-ID` all along.
     #[arg(long, default_value_t = 0)]
     churn: u32,
-    /// Clients that read slowly (4 KiB every `--slow-ms`) during the first half of
+    /// Clients that read slowly (4 kibibytes every `--slow-ms`) during the first half of
     /// publishing, so that the server disconnects them for lag (with a small
     /// `--client-queue` and a large `--payload`) and they resume with `Last-Event-ID`.
     #[arg(long, default_value_t = 0)]
@@ -76,7 +77,7 @@ pub(crate) struct SoakArgs {
     /// Maximum connection attempts in flight.
     #[arg(long, default_value_t = 64)]
     connect_concurrency: usize,
-    /// The sse-devserver binary (default: next to this binary).
+    /// The sse-devserver binary (default: $SSE_DEVSERVER_BIN, else the one next to this binary).
     #[arg(long)]
     devserver_bin: Option<PathBuf>,
     /// Extra argument for sse-devserver (repeatable), e.g. `--devserver-arg=--client-queue=8`.
@@ -330,7 +331,7 @@ async fn client(
     (idx, t)
 }
 
-/// One RSS sample: seconds since the first publish (negative: before), KiB, open streams.
+/// One RSS sample: seconds since the first publish (negative: before), kibibytes, open streams.
 #[derive(Debug, Clone, Copy)]
 struct Sample {
     at: f64,
@@ -342,7 +343,7 @@ fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
 
-/// Least-squares slope of RSS over time, in KiB per minute.
+/// Least-squares slope of RSS over time, in kibibytes per minute.
 fn slope_kib_per_min(samples: &[Sample]) -> f64 {
     let n = samples.len() as f64;
     if samples.len() < 2 {
@@ -396,12 +397,12 @@ fn validate(args: &SoakArgs) -> Result<(), String> {
 pub(crate) async fn run(args: SoakArgs) -> Result<(), String> {
     validate(&args)?;
     check_fd_limit(args.clients)?;
-    let bin = args.devserver_bin.clone().unwrap_or_else(default_devserver);
+    let bin = args.devserver_bin.clone().unwrap_or_else(devserver_bin);
     let mut cmd = devserver_cmd(&bin, args.clients);
     cmd.args(&args.devserver_args);
-    let server = Server::start("devserver", cmd)?;
-    let pid = server.child.id();
-    let addr = server.addr;
+    let server = start_devserver(cmd)?;
+    let pid = server.pid();
+    let addr = server.addr();
     let total = u64::from(args.rate) * args.duration;
     let shared = Arc::new(Shared {
         total,

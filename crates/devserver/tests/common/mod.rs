@@ -13,6 +13,14 @@ use tokio::task::JoinHandle;
 use wasm_sse_codec::{Item, Parser};
 use wasm_sse_devserver::{serve, Config};
 
+// The protocol's names, for the tests' URLs and headers (`header` here is the lookup below).
+#[allow(unused_imports)]
+pub use wasm_sse_codec::protocol::header::{
+    LAST_EVENT_ID as LAST_EVENT_ID_HEADER, LONG_POLL_AHEAD, LONG_POLL_CURSOR,
+};
+#[allow(unused_imports)]
+pub use wasm_sse_codec::protocol::{fault::*, path::*, query::*};
+
 pub const T: Duration = Duration::from_secs(5);
 
 /// A server on 127.0.0.1:0; shut down when dropped or with [`Server::stop`].
@@ -87,7 +95,7 @@ impl Server {
         request(
             self.addr,
             "POST",
-            &format!("/publish?topic={topic}"),
+            &format!("{PUBLISH}?{TOPIC}={topic}"),
             &[("content-type", "application/json")],
             Some(body.as_bytes()),
         )
