@@ -17,6 +17,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use wasm_sse::reconnect::{Failure, StopReason};
 use wasm_sse::{Client, CloseReason, DecodeErrorKind, Event, Lifecycle, ReadyState, TransportKind};
+use wasm_sse_codec::protocol::fault::{CLOSE_AFTER, CONTENT_TYPE, RETRY, STALL_MS, STATUS};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -105,7 +106,7 @@ async fn reconnects_after_drops_delivering_every_event_once_in_order() {
     let topic = fresh_topic("resume");
     let ids = publish_many(&topic, 10).await;
     // The server closes every connection after 3 events: 4 connections carry the 10.
-    let client = Client::builder(format!("{}/events?topic={topic}&closeAfter=3", server()))
+    let client = Client::builder(format!("{}/events?topic={topic}&{CLOSE_AFTER}=3", server()))
         .last_event_id("0")
         .reconnect(quick())
         .connect()
@@ -138,7 +139,7 @@ async fn server_retry_sets_the_floor_of_the_delay() {
     let topic = fresh_topic("retry");
     publish_many(&topic, 6).await;
     let client = Client::builder(format!(
-        "{}/events?topic={topic}&retry=700&closeAfter=1",
+        "{}/events?topic={topic}&{RETRY}=700&{CLOSE_AFTER}=1",
         server()
     ))
     .last_event_id("0")
@@ -168,7 +169,7 @@ async fn server_retry_sets_the_floor_of_the_delay() {
 
 #[wasm_bindgen_test]
 async fn status_204_stops_for_good() {
-    let client = Client::builder(format!("{}/events?topic=x&status=204", server()))
+    let client = Client::builder(format!("{}/events?topic=x&{STATUS}=204", server()))
         .reconnect(quick())
         .connect()
         .unwrap();
@@ -183,7 +184,7 @@ async fn status_204_stops_for_good() {
 
 #[wasm_bindgen_test]
 async fn status_500_retries_with_growing_delays_then_gives_up() {
-    let client = Client::builder(format!("{}/events?topic=x&status=500", server()))
+    let client = Client::builder(format!("{}/events?topic=x&{STATUS}=500", server()))
         .reconnect(
             quick()
                 .initial_delay(Duration::from_millis(50))
@@ -216,7 +217,7 @@ async fn status_500_retries_with_growing_delays_then_gives_up() {
 
 #[wasm_bindgen_test]
 async fn status_401_stops_with_a_typed_error() {
-    let client = Client::builder(format!("{}/events?topic=x&status=401", server()))
+    let client = Client::builder(format!("{}/events?topic=x&{STATUS}=401", server()))
         .reconnect(quick())
         .connect()
         .unwrap();
@@ -232,7 +233,7 @@ async fn status_401_stops_with_a_typed_error() {
 
 #[wasm_bindgen_test]
 async fn a_retry_hook_can_turn_401_into_a_retry() {
-    let client = Client::builder(format!("{}/events?topic=x&status=401", server()))
+    let client = Client::builder(format!("{}/events?topic=x&{STATUS}=401", server()))
         .reconnect(quick().max_attempts(2))
         .retry_on(|failure| matches!(failure, Failure::Status { status: 401, .. }))
         .connect()
@@ -255,7 +256,7 @@ async fn wrong_content_type_stops() {
     // Chromium's EventSource neither opens nor fails on this (the body stays open): the
     // connect timeout notices, and the retry over fetch sees the content type.
     let client = Client::builder(format!(
-        "{}/events?topic=x&contentType=text/plain",
+        "{}/events?topic=x&{CONTENT_TYPE}=text/plain",
         server()
     ))
     .connect_timeout(Duration::from_millis(500))
@@ -273,7 +274,7 @@ async fn wrong_content_type_stops() {
 
 #[wasm_bindgen_test]
 async fn idle_watchdog_fires_on_a_stalled_stream() {
-    let client = Client::builder(format!("{}/events?topic=x&stallMs=5000", server()))
+    let client = Client::builder(format!("{}/events?topic=x&{STALL_MS}=5000", server()))
         .idle_timeout(Duration::from_millis(300))
         .reconnect(quick().max_attempts(1))
         .connect()

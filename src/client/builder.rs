@@ -67,7 +67,7 @@ impl Options {
             body: None,
             pause_when_hidden: false,
             last_event_id: None,
-            last_event_id_param: "lastEventId".into(),
+            last_event_id_param: wasm_sse_codec::protocol::query::LAST_EVENT_ID.into(),
             max_event_size: wasm_sse_codec::DEFAULT_MAX_EVENT_SIZE,
             retry_hook: None,
             header_provider: None,

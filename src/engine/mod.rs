@@ -114,7 +114,7 @@ impl Config {
             pause_when_hidden: false,
             has_retry_hook: false,
             last_event_id: String::new(),
-            last_event_id_param: "lastEventId".to_owned(),
+            last_event_id_param: wasm_sse_codec::protocol::query::LAST_EVENT_ID.to_owned(),
         }
     }
 }

@@ -26,6 +26,7 @@ use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+use wasm_sse_codec::protocol::header;
 use wasm_sse_codec::{Item, ParseError, Parser};
 use web_sys::{
     AbortController, AbortSignal, Headers, ReadableStream, ReadableStreamDefaultReader,
@@ -269,12 +270,12 @@ impl Prepared {
     pub(crate) fn set_last_event_id(&self, id: Option<&str>) {
         match id.filter(|id| !id.is_empty()) {
             Some(id) => {
-                if self.headers.set("Last-Event-ID", id).is_err() {
-                    let _ = self.headers.delete("Last-Event-ID");
+                if self.headers.set(header::LAST_EVENT_ID, id).is_err() {
+                    let _ = self.headers.delete(header::LAST_EVENT_ID);
                 }
             }
             None => {
-                let _ = self.headers.delete("Last-Event-ID");
+                let _ = self.headers.delete(header::LAST_EVENT_ID);
             }
         }
     }

@@ -51,13 +51,15 @@ use crate::engine::longpoll::{chain, early_poll_fits, fitting, pause_before_next
 use crate::engine::reconnect::Failure;
 use crate::Error;
 
+use wasm_sse_codec::protocol::{header, query};
+
 /// The response header in which a server may name the last event ID of the body that follows
 /// (see `docs/protocol.md`), so the next poll can be sent before the body is read.
-pub(crate) const CURSOR_HEADER: &str = "long-poll-cursor";
+const CURSOR_HEADER: &str = header::LONG_POLL_CURSOR;
 
 /// The response header in which a server may list the last event IDs of the full batches
 /// that follow the body (see `docs/protocol.md`), so polls for them can be sent at once.
-pub(crate) const AHEAD_HEADER: &str = "long-poll-ahead";
+const AHEAD_HEADER: &str = header::LONG_POLL_AHEAD;
 
 /// A live long-polling loop. Dropping it aborts the poll in flight and the loop.
 pub(crate) struct LongPoll {
@@ -74,7 +76,7 @@ impl LongPoll {
         let controller = new_abort_controller()?;
         let prepared = Prepared::new(request, &controller.signal())?;
         let polls = Polls {
-            base_url: with_query(&request.url, "transport", "long-poll"),
+            base_url: with_query(&request.url, query::TRANSPORT, query::TRANSPORT_LONG_POLL),
             param: request.last_event_id_param.clone(),
             cursor: request.last_event_id.clone(),
             parser: Parser::with_max_event_size(request.max_event_size),

@@ -14,6 +14,10 @@ use std::time::Duration;
 use futures::StreamExt;
 use wasm_sse::reconnect::{Failure, StopReason};
 use wasm_sse::{Client, ClientBuilder, CloseReason, Event, Lifecycle, Method, TransportKind};
+use wasm_sse_codec::protocol::fault::{
+    BUFFER, BUFFER_MS, CLOSE_AFTER, CONTENT_TYPE, ECHO, HUGE_BYTES, INVALID_UTF8, RETRY, STALL_MS,
+    STATUS, TRICKLE, TRICKLE_MS,
+};
 
 use crate::common::{
     before, closed_reason, fresh_topic, publish, publish_many, quick, server, until_closed, within,
@@ -91,10 +95,13 @@ pub async fn named_events(kind: TransportKind) {
 pub async fn resume_after_drop(kind: TransportKind) {
     let topic = fresh_topic("m-resume");
     let ids = publish_many(&topic, 10).await;
-    let client = builder(kind, &format!("topic={topic}&closeAfter=3&timeoutMs=2000"))
-        .last_event_id("0")
-        .connect()
-        .unwrap();
+    let client = builder(
+        kind,
+        &format!("topic={topic}&{CLOSE_AFTER}=3&timeoutMs=2000"),
+    )
+    .last_event_id("0")
+    .connect()
+    .unwrap();
     let lifecycle = client.lifecycle();
     let mut events = client.events();
     let got: Vec<Event> = within(15, (&mut events).take(10).collect()).await;
@@ -140,7 +147,7 @@ pub async fn resume_after_drop(kind: TransportKind) {
 pub async fn retry_floor(kind: TransportKind) {
     let topic = fresh_topic("m-retry");
     publish_many(&topic, 1).await;
-    let client = builder(kind, &format!("topic={topic}&retry=700&timeoutMs=5000"))
+    let client = builder(kind, &format!("topic={topic}&{RETRY}=700&timeoutMs=5000"))
         .last_event_id("0")
         .idle_timeout(Duration::from_millis(400))
         .connect()
@@ -185,7 +192,7 @@ fn native_gives_up(changes: &[Lifecycle], attempts: u32) {
 
 /// 204: stop for good, no reconnection.
 pub async fn status_204(kind: TransportKind) {
-    let client = builder(kind, "topic=x&status=204")
+    let client = builder(kind, &format!("topic=x&{STATUS}=204"))
         .reconnect(quick().max_attempts(2))
         .connect()
         .unwrap();
@@ -204,7 +211,7 @@ pub async fn status_204(kind: TransportKind) {
 
 /// 500: retry with doubling delays until the attempts run out.
 pub async fn status_500_backoff(kind: TransportKind) {
-    let client = builder(kind, "topic=x&status=500")
+    let client = builder(kind, &format!("topic=x&{STATUS}=500"))
         .reconnect(
             quick()
                 .initial_delay(Duration::from_millis(50))
@@ -238,7 +245,7 @@ pub async fn status_500_backoff(kind: TransportKind) {
 
 /// 401: stop with the typed status error.
 pub async fn status_401(kind: TransportKind) {
-    let client = builder(kind, "topic=x&status=401")
+    let client = builder(kind, &format!("topic=x&{STATUS}=401"))
         .reconnect(quick().max_attempts(1))
         .connect()
         .unwrap();
@@ -261,7 +268,7 @@ pub async fn wrong_content_type(kind: TransportKind) {
     let topic = fresh_topic("m-ctype");
     let client = builder(
         kind,
-        &format!("topic={topic}&contentType=text/plain&timeoutMs=100"),
+        &format!("topic={topic}&{CONTENT_TYPE}=text/plain&timeoutMs=100"),
     )
     .connect_timeout(Duration::from_millis(500))
     .reconnect(quick().max_attempts(1))
@@ -292,7 +299,7 @@ pub async fn wrong_content_type(kind: TransportKind) {
 /// Headers, then silence (long polling: a held poll): the idle watchdog reconnects.
 pub async fn stall(kind: TransportKind) {
     let topic = fresh_topic("m-stall");
-    let client = builder(kind, &format!("topic={topic}&stallMs=5000"))
+    let client = builder(kind, &format!("topic={topic}&{STALL_MS}=5000"))
         .idle_timeout(Duration::from_millis(300))
         .reconnect(quick().max_attempts(1))
         .connect()
@@ -318,7 +325,7 @@ pub async fn trickle(kind: TransportKind) {
     let topic = fresh_topic("m-trickle");
     let a = publish(&topic, r#"{"event":"a","data":"x\ny"}"#).await;
     let b = publish(&topic, r#"{"data":"é€😀"}"#).await;
-    let client = builder(kind, &format!("topic={topic}&trickle=1&trickleMs=1"))
+    let client = builder(kind, &format!("topic={topic}&{TRICKLE}=1&{TRICKLE_MS}=1"))
         .last_event_id("0")
         .event_types(["a"])
         .connect()
@@ -335,7 +342,7 @@ pub async fn trickle(kind: TransportKind) {
 pub async fn invalid_utf8(kind: TransportKind) {
     let topic = fresh_topic("m-utf8");
     let id = publish(&topic, r#"{"data":"after"}"#).await;
-    let client = builder(kind, &format!("topic={topic}&invalidUtf8=1"))
+    let client = builder(kind, &format!("topic={topic}&{INVALID_UTF8}=1"))
         .last_event_id("0")
         .event_types(["invalid-utf8"])
         .connect()
@@ -350,7 +357,7 @@ pub async fn invalid_utf8(kind: TransportKind) {
 pub async fn huge_event(kind: TransportKind) {
     let topic = fresh_topic("m-huge");
     let id = publish(&topic, r#"{"data":"after"}"#).await;
-    let client = builder(kind, &format!("topic={topic}&hugeBytes=100000"))
+    let client = builder(kind, &format!("topic={topic}&{HUGE_BYTES}=100000"))
         .last_event_id("0")
         .max_event_size(64 * 1024)
         .event_types(["huge"])
@@ -379,7 +386,7 @@ pub async fn huge_event(kind: TransportKind) {
 /// `Last-Event-ID` (`echo=1` makes the dev server send it back as the first event).
 pub async fn request_echo(kind: TransportKind) {
     let topic = fresh_topic("m-echo");
-    let mut b = builder(kind, &format!("topic={topic}&echo=1")).last_event_id("0");
+    let mut b = builder(kind, &format!("topic={topic}&{ECHO}=1")).last_event_id("0");
     if !is_native(kind) {
         b = b
             .header("x-token", "abc")
@@ -415,7 +422,7 @@ pub async fn downgrade(from: TransportKind, with_header: bool) {
     let topic = fresh_topic("m-buffer");
     let ids = publish_many(&topic, 3).await;
     let mut b = Client::builder(format!(
-        "{}/events?topic={topic}&buffer=1&bufferMs=3000",
+        "{}/events?topic={topic}&{BUFFER}=1&{BUFFER_MS}=3000",
         server()
     ))
     .last_event_id("0")
@@ -503,7 +510,7 @@ pub async fn forced_transport_is_not_downgraded() {
     let ids = publish_many(&topic, 2).await;
     let client = builder(
         TransportKind::Fetch,
-        &format!("topic={topic}&buffer=1&bufferMs=1500"),
+        &format!("topic={topic}&{BUFFER}=1&{BUFFER_MS}=1500"),
     )
     .last_event_id("0")
     .stall_downgrade(Duration::from_millis(300))
