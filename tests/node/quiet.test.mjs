@@ -192,8 +192,8 @@ describe('quiet servers, default options (Node)', { concurrency: true }, () => {
   });
 
   test('long-poll: an explicit longPollTimeoutMs (1500) gives up on a poll the server never answers, and polls again', async () => {
-    // The failure's type is the client's to name: this checks that it is reported, not fatal,
-    // and followed by a new poll.
+    // A poll the server never answers is a silent connection: `idle-timeout`, not fatal,
+    // followed by a new poll.
     const tag = 'long-poll-timeout';
     const started = Date.now();
     const client = new SseClient(`${quiet.url}/never?tag=${tag}`, { transport: 'long-poll', longPollTimeoutMs: 1500 });
@@ -202,6 +202,7 @@ describe('quiet servers, default options (Node)', { concurrency: true }, () => {
       await until(() => quiet.requestsTo('/never', tag).length >= 2, 6000, `a second poll\n${JSON.stringify(log)}`);
       const first = log.find(([, type]) => type === 'error');
       assert.ok(first, `no error before the second poll: ${JSON.stringify(log)}`);
+      assert.equal(first[2], 'idle-timeout', JSON.stringify(log));
       assert.equal(first[3], false, JSON.stringify(log));
       assert.ok(first[0] >= 1400 && first[0] <= 4000, `the poll was given up after ${first[0]} ms`);
       assert.ok(log.some(([, type]) => type === 'reconnecting'), JSON.stringify(log));
