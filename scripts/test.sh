@@ -57,6 +57,10 @@ cargo clippy -p wasm-sse-hooks -p wasm-sse-leptos -p wasm-sse-yew -p leptos-app 
 
 step "native tests"
 cargo test
+
+step "docs (warnings are errors: broken intra-doc links too)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p wasm-sse -p wasm-sse-codec
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p wasm-sse --target wasm32-unknown-unknown
 fi
 
 if in_tier full; then

@@ -243,7 +243,7 @@ impl ClientBuilder {
     }
 
     /// The largest event the fetch-based transports accept, in bytes; a larger event is
-    /// dropped and reported as [`Lifecycle::EventTooLarge`]. Default: 1 MiB.
+    /// dropped and reported as [`Lifecycle::EventTooLarge`](crate::Lifecycle::EventTooLarge). Default: 1 MiB.
     pub fn max_event_size(mut self, bytes: usize) -> Self {
         self.options.max_event_size = bytes;
         self

@@ -76,7 +76,7 @@ pub mod query {
 
 /// Fault-injection query parameters of `/events` and the replay routes (the table in
 /// `docs/protocol.md`, "Fault injection"). Every name here is one the dev server parses, and
-/// [`ALL`] lists each of them once.
+/// [`ALL`](self::fault::ALL) lists each of them once.
 pub mod fault {
     /// `closeAfter=N`: end the response cleanly after `N` events with IDs.
     pub const CLOSE_AFTER: &str = "closeAfter";
