@@ -20,3 +20,11 @@ for (const file of files) {
 }
 row('total', ...total);
 console.log(`npm package wasm + JS glue: ${(total[1] / 1024).toFixed(1)} KiB gzipped`);
+
+// The committed budget (size-budget.json): the package may not grow past it.
+const budget = JSON.parse(readFileSync(new URL('../size-budget.json', import.meta.url), 'utf8'));
+if (total[1] > budget.gzipBytes) {
+  console.error(`over the size budget: ${total[1]} B gzipped > ${budget.gzipBytes} B (size-budget.json)`);
+  process.exit(1);
+}
+console.log(`within the size budget: ${total[1]} of ${budget.gzipBytes} B gzipped (size-budget.json)`);
