@@ -37,9 +37,8 @@ pub(crate) struct Dedupe {
     /// The slot the next remembered ID goes into (the oldest one once the ring is full).
     next: usize,
     /// Linear-probing index of the ring: `slot + 1` at (or after) the position its hash
-    /// picks, `0` where empty. At least four times as large as the window (16 KiB for the
-    /// default one), so probes stay short (with twice, `admit` cost a quarter more); allocated
-    /// with the first ID.
+    /// picks, `0` where empty. At least four times as large as the window, so probes stay
+    /// short; allocated with the first ID.
     index: Vec<u32>,
     /// The slot holding the last-event-ID of the previous event on the current connection
     /// (`None` at the start of a connection). A slot is only reused by recording a new ID,

@@ -13,8 +13,8 @@ mod bench;
 
 // Talc rather than Rust's default dlmalloc: the client makes a few small allocations per
 // event (an event's buffer and strings, a typed payload's fields), which Talc serves in fewer
-// instructions, from less code (about 8 KiB of dlmalloc leave the module). Only where wasm
-// has no threads: Talc's single-threaded wasm allocator takes no lock.
+// instructions, from less code than dlmalloc (docs/benchmarks.md, "Package size", has the
+// figures). Only where wasm has no threads: Talc's single-threaded wasm allocator takes no lock.
 #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
