@@ -8,16 +8,12 @@ use wasm_bindgen_test::wasm_bindgen_test;
 
 use super::fetch::FetchStream;
 use super::testing::{
-    channel, connections, events, fresh_topic, publish, request, server, server_sees_disconnect,
-    until_failed, within,
+    channel, connections, events, events_url, fresh_topic, publish, request,
+    server_sees_disconnect, until_failed, within,
 };
 use crate::engine::reconnect::Failure;
 use crate::transport::{Request, TransportEvent};
 use crate::{Error, Event};
-
-fn events_url(query: &str) -> String {
-    format!("{}/events?{query}", server())
-}
 
 async fn run(request: &Request) -> Vec<TransportEvent> {
     let (sink, mut rx) = channel();

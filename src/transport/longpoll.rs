@@ -356,15 +356,11 @@ mod browser_tests {
     use super::LongPoll;
     use crate::engine::reconnect::Failure;
     use crate::transport::testing::{
-        channel, connections, events, fresh_topic, publish, request, server,
+        channel, connections, events, events_url, fresh_topic, publish, request,
         server_sees_disconnect, sleep, until_events, until_failed, within,
     };
     use crate::transport::{Request, TransportEvent};
     use crate::Event;
-
-    fn events_url(query: &str) -> String {
-        format!("{}/events?{query}", server())
-    }
 
     async fn run(request: &Request) -> Vec<TransportEvent> {
         let (sink, mut rx) = channel();

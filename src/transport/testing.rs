@@ -24,6 +24,11 @@ pub(crate) fn server() -> &'static str {
     }
 }
 
+/// The dev server's `/events` URL with `query`.
+pub(crate) fn events_url(query: &str) -> String {
+    format!("{}/events?{query}", server())
+}
+
 /// A topic no other test uses.
 pub(crate) fn fresh_topic(name: &str) -> String {
     format!("{name}-{}", (js_sys::Math::random() * 1e12) as u64)
