@@ -82,7 +82,6 @@ enum State {
 pub(crate) struct Engine {
     config: Config,
     state: State,
-    ready_state: ReadyState,
     backoff: Backoff,
     dedupe: Dedupe,
     /// Actions not yet taken, oldest first (a few at a time).
@@ -118,7 +117,6 @@ impl Engine {
         let mut engine = Self {
             backoff: Backoff::new(config.policy.clone(), config.seed),
             state: State::Closed,
-            ready_state: ReadyState::Connecting,
             dedupe: Dedupe::new(DEFAULT_WINDOW),
             actions: Vec::new(),
             transport: None,
@@ -167,15 +165,13 @@ impl Engine {
                 }
             }
             Input::End => self.on_end(Failure::StreamEnded, now),
-            Input::Interrupted => {
-                if !self.is_connected() {
-                    return;
-                }
+            Input::Interrupted if self.is_connected() => {
                 if self.burst_evidence(now).is_none() {
                     self.resume_over_fetch();
                 }
                 self.on_end(Failure::Network, now);
             }
+            Input::Interrupted => {}
             Input::Rejected => {
                 self.resume_over_fetch();
                 self.fail(Failure::Network, now);
@@ -236,9 +232,16 @@ impl Engine {
         true
     }
 
-    /// The connection's state.
+    /// The connection's state, as `EventSource.readyState` names it: open only while a
+    /// connection is open, closed for good once closed, connecting otherwise.
     pub(crate) fn ready_state(&self) -> ReadyState {
-        self.ready_state
+        match self.state {
+            State::Open { .. } => ReadyState::Open,
+            State::Closed => ReadyState::Closed,
+            State::Waiting { .. } | State::Connecting { .. } | State::Asking => {
+                ReadyState::Connecting
+            }
+        }
     }
 
     /// The transport of the current (or last) attempt; `None` before the first.
@@ -345,12 +348,6 @@ impl Engine {
         self.actions.push(action);
     }
 
-    fn set_ready(&mut self, state: ReadyState) {
-        if self.ready_state != ReadyState::Closed {
-            self.ready_state = state;
-        }
-    }
-
     /// Announces attempt `attempt` after `delay` and waits for it.
     fn announce(&mut self, attempt: u32, delay: Duration, now: Duration) {
         let transport = self.choose();
@@ -397,7 +394,6 @@ impl Engine {
             };
             self.last_activity = now;
             self.backoff.on_open();
-            self.set_ready(ReadyState::Open);
             if let Some(transport) = self.transport {
                 self.emit(Lifecycle::Open { transport });
             }
@@ -422,7 +418,6 @@ impl Engine {
         if let (Some(silent), Some(from)) = (self.burst_evidence(now), self.transport) {
             self.push(Action::Cancel);
             self.downgraded = true;
-            self.set_ready(ReadyState::Connecting);
             let ms = u64::try_from(silent.as_millis()).unwrap_or(u64::MAX);
             let threshold = self.config.stall_downgrade.unwrap_or_default();
             let threshold_ms = u64::try_from(threshold.as_millis()).unwrap_or(u64::MAX);
@@ -451,7 +446,6 @@ impl Engine {
         self.push(Action::Cancel);
         self.poll_deadline = None;
         self.idle_check = None;
-        self.set_ready(ReadyState::Connecting);
         self.emit(Lifecycle::Reconnecting {
             reason: failure.clone(),
         });
@@ -474,7 +468,6 @@ impl Engine {
     /// Reconnects at once without counting a failure (page restored, paused and back).
     fn restart(&mut self, now: Duration) {
         self.push(Action::Cancel);
-        self.set_ready(ReadyState::Connecting);
         self.poll_deadline = None;
         self.idle_check = None;
         self.announce(0, Duration::ZERO, now);
@@ -514,11 +507,10 @@ impl Engine {
     }
 
     fn close(&mut self, reason: CloseReason) {
-        if self.state == State::Closed && self.close_reason.is_some() {
+        if self.close_reason.is_some() {
             return;
         }
         self.state = State::Closed;
-        self.ready_state = ReadyState::Closed;
         self.poll_deadline = None;
         self.idle_check = None;
         self.close_reason = Some(reason.clone());
