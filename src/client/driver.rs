@@ -104,7 +104,10 @@ impl Driver {
                     continue;
                 }
                 Some(at) if timer.as_ref().is_none_or(|(armed, _)| *armed != at) => {
-                    let millis = u32::try_from((at - now).as_millis()).unwrap_or(u32::MAX);
+                    // Rounded up: a timer that fires before the deadline only wakes the loop
+                    // to arm it again.
+                    let millis = (at - now).as_micros().div_ceil(1000);
+                    let millis = u32::try_from(millis).unwrap_or(u32::MAX);
                     timer = Some((at, TimeoutFuture::new(millis)));
                 }
                 Some(_) => {}
