@@ -47,6 +47,7 @@ test('each bad option throws an invalid-option SseError naming the option', () =
     ['reconnect.resetAfterMs', { reconnect: { resetAfterMs: null } }],
     ['idleTimeoutMs', { idleTimeoutMs: -5 }],
     ['connectTimeoutMs', { connectTimeoutMs: 'soon' }],
+    ['longPollTimeoutMs', { longPollTimeoutMs: -30 }],
     ['stallDowngradeMs', { stallDowngradeMs: Number.NaN }],
     ['maxEventSize', { maxEventSize: -1 }],
     // Checked by the wasm side (ClientBuilder::connect), with Rust's option names.
@@ -69,8 +70,8 @@ test('edge values that are not errors: zero delays, a multiplier below 1, timeou
     { reconnect: { initialDelayMs: 0, maxDelayMs: 0, resetAfterMs: 0 } },
     { reconnect: { multiplier: 0.5 } }, // clamped to 1: a constant delay
     { reconnect: { multiplier: 0 } },
-    { idleTimeoutMs: 0, connectTimeoutMs: 0, stallDowngradeMs: 0 }, // 0 turns them off
-    { idleTimeoutMs: null, connectTimeoutMs: null, stallDowngradeMs: null },
+    { idleTimeoutMs: 0, connectTimeoutMs: 0, longPollTimeoutMs: 0, stallDowngradeMs: 0 }, // 0 turns them off
+    { idleTimeoutMs: null, connectTimeoutMs: null, longPollTimeoutMs: null, stallDowngradeMs: null },
     { maxEventSize: 0 },
     { lastEventId: '' },
     { eventTypes: [] },
