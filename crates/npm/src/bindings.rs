@@ -23,9 +23,12 @@ use wasm_sse::reconnect::{Failure, ReconnectPolicy, StopReason};
 use wasm_sse::{Client, CloseReason, Error, Handler, Lifecycle, Method, TransportKind};
 
 /// The version of the wasm-sse package, read from the compiled module.
+///
+/// A JS string made straight from the static text: returning a `String` would allocate a
+/// copy for the glue to decode and free.
 #[wasm_bindgen]
-pub fn version() -> String {
-    env!("CARGO_PKG_VERSION").to_owned()
+pub fn version() -> JsValue {
+    JsValue::from_str(env!("CARGO_PKG_VERSION"))
 }
 
 /// The wasm half of the JS `SseClient`: a [`Client`] that reports to two JS callbacks.
