@@ -92,7 +92,16 @@ fn utf16_len(s: &str) -> u32 {
     let units = if s.is_ascii() {
         s.len()
     } else {
-        s.encode_utf16().count()
+        // Counted from the UTF-8 bytes without decoding (less code than `encode_utf16`):
+        // a character's first byte counts one unit, or two when it starts a four-byte
+        // character (outside the BMP: a surrogate pair); continuation bytes count none.
+        s.bytes()
+            .map(|b| match b {
+                0x80..=0xBF => 0,
+                0xF0..=0xFF => 2,
+                _ => 1,
+            })
+            .sum()
     };
     units as u32
 }
