@@ -15,7 +15,11 @@ wasm-bindgen --target web --encode-into always --out-dir dist --out-name wasm_ss
 # The features rustc enables by default for wasm32-unknown-unknown, so wasm-opt may keep using them.
 features="--enable-bulk-memory --enable-mutable-globals --enable-nontrapping-float-to-int
   --enable-sign-ext --enable-reference-types --enable-multivalue"
-node_modules/.bin/wasm-opt -Oz --converge --strip-debug --strip-producers $features \
+# `--low-memory-unused` lets wasm-opt fold a pointer's constant offset (under 1 KiB) into its
+# loads and stores, which differs only if the addition wrapped around to the first KiB of
+# memory. No valid pointer wraps: memory is a few MiB (rustc links the stack first, growing
+# down from 1 MiB towards 0, then the data and the heap).
+node_modules/.bin/wasm-opt -Oz --converge --low-memory-unused --strip-debug --strip-producers $features \
   dist/wasm_sse_bg.wasm -o dist/wasm_sse_bg.wasm
 # One-letter import, export and module names instead of wasm-bindgen's hashed ones, in the wasm
 # and in the glue (scripts/minify-names.mjs): the hashes do not compress. The target_features
