@@ -104,10 +104,11 @@ impl Driver {
                     continue;
                 }
                 Some(at) if timer.as_ref().is_none_or(|(armed, _)| *armed != at) => {
-                    // Rounded up: a timer that fires before the deadline only wakes the loop
-                    // to arm it again.
-                    let millis = (at - now).as_micros().div_ceil(1000);
-                    let millis = u32::try_from(millis).unwrap_or(u32::MAX);
+                    // One millisecond more than the whole milliseconds to wait: a timer never
+                    // fires before the deadline, which would only wake the loop to arm it again.
+                    let millis = u32::try_from((at - now).as_millis())
+                        .unwrap_or(u32::MAX)
+                        .saturating_add(1);
                     timer = Some((at, TimeoutFuture::new(millis)));
                 }
                 Some(_) => {}
