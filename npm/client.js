@@ -141,38 +141,72 @@ function event(type, fields) {
   return Object.assign(new Event(type), fields);
 }
 
+/** Set on an event whose listener called `stopImmediatePropagation()`. */
+const STOPPED = Symbol('stopped');
+const NO_PORTS = Object.freeze([]);
+
 /**
- * The event a listener receives for each server-sent event: an `Event` with the fields of a
- * `MessageEvent` (`data`, `lastEventId`, `origin`, `source`, `ports`) and `MessageEvent` on
- * its prototype chain, so `e instanceof MessageEvent` holds as it does for `EventSource`'s
- * events.
+ * The event a listener receives for each server-sent event: the fields of a `MessageEvent`
+ * (`data`, `lastEventId`, `origin`, `source`, `ports`) and of an `Event` being dispatched
+ * (`type`, `target`, `currentTarget`, `eventPhase`, `timeStamp`, the propagation methods),
+ * with `MessageEvent` on its prototype chain, so `e instanceof MessageEvent` holds as it does
+ * for `EventSource`'s events.
  *
- * Why not `new MessageEvent(type, init)`: a browser's `MessageEvent` constructor stores `data`
- * as a value any realm may read, which makes it far slower to build than an `Event` with the
- * same fields (docs/benchmarks.md, transport benchmark). The own fields shadow
- * `MessageEvent.prototype`'s getters, which would reject an object the browser did not build
- * as a `MessageEvent`.
+ * Why a plain object and not a browser-built event: building a native `Event` and passing it
+ * through `EventTarget.dispatchEvent` cost more than everything else the client does per
+ * event (docs/benchmarks.md, transport benchmark). `SseClient` calls its listeners itself
+ * (see `#dispatch`), with the same order, `once`, `signal`, `handleEvent`, removal and
+ * exception rules as `dispatchEvent`. The own fields shadow `Event.prototype`'s and
+ * `MessageEvent.prototype`'s getters, which reject an object the browser did not build. The
+ * one difference: such an event cannot be passed to another target's `dispatchEvent`.
  */
-class SseMessageEvent extends Event {
+class SseMessageEvent {
   // Declared as fields, so they are defined on the instance: a plain assignment would hit
-  // `MessageEvent.prototype`'s getter-only accessors and throw.
+  // the prototype chain's getter-only accessors and throw.
+  type;
   data;
   lastEventId;
   origin;
   source;
   ports;
+  target;
+  currentTarget;
+  eventPhase;
+  timeStamp;
 
-  constructor(type, data, lastEventId, origin) {
-    super(type);
+  constructor(type, data, lastEventId, origin, target, timeStamp) {
+    this.type = type;
     this.data = data;
     this.lastEventId = lastEventId;
     this.origin = origin;
     this.source = null;
     this.ports = NO_PORTS;
+    this.target = target;
+    this.currentTarget = target;
+    this.eventPhase = 2; // AT_TARGET, until dispatched
+    this.timeStamp = timeStamp;
+    this[STOPPED] = false;
   }
+
+  stopImmediatePropagation() { this[STOPPED] = true; }
+  stopPropagation() {} // nothing to stop: the client is the only target, as for EventSource
+  preventDefault() {} // not cancelable, as EventSource's events are not
+  composedPath() { return this.currentTarget ? [this.currentTarget] : []; }
+  get srcElement() { return this.target; }
+  get cancelBubble() { return false; }
+  set cancelBubble(_) {}
 }
-const NO_PORTS = Object.freeze([]);
+for (const [name, value] of [['bubbles', false], ['cancelable', false], ['composed', false],
+  ['defaultPrevented', false], ['isTrusted', false], ['returnValue', true]]) {
+  Object.defineProperty(SseMessageEvent.prototype, name, { value });
+}
 if (typeof MessageEvent === 'function') Object.setPrototypeOf(SseMessageEvent.prototype, MessageEvent.prototype);
+
+/** Where a listener's exception goes: the global error handler, as from `dispatchEvent`. */
+const reportListenerError = globalThis.reportError ?? ((error) => setTimeout(() => { throw error; }));
+
+/** The capture flag of `addEventListener`/`removeEventListener` options. */
+const captureOf = (options) => (typeof options === 'boolean' ? options : Boolean(options?.capture));
 
 /**
  * An `EventSource`-compatible Server-Sent Events client; see index.d.ts for the API.
@@ -191,6 +225,8 @@ export class SseClient extends EventTarget {
   #pending = null;
   #downgrade = null;
   #handlers = new Map();
+  /** Per event type, its listeners in order: `{ callback, capture, once, removed }`. */
+  #listeners = new Map();
   #iterators = new Set();
   #signal;
   #onAbort;
@@ -250,9 +286,34 @@ export class SseClient extends EventTarget {
   get onerror() { return this.#handlers.get('error')?.fn ?? null; }
   set onerror(fn) { this.#setHandler('error', fn); }
 
-  addEventListener(type, listener, options) {
-    super.addEventListener(type, listener, options);
-    this.#listen(type);
+  addEventListener(type, callback, options) {
+    type = String(type);
+    if (callback == null) return;
+    if (typeof callback !== 'function' && typeof callback !== 'object') {
+      throw new TypeError('addEventListener: the listener must be a function or an object');
+    }
+    const capture = captureOf(options);
+    const signal = typeof options === 'object' ? options?.signal : undefined;
+    if (signal?.aborted) return;
+    const list = this.#listeners.get(type);
+    if (list?.some((entry) => entry.callback === callback && entry.capture === capture)) return;
+    const entry = { callback, capture, once: Boolean(typeof options === 'object' && options?.once), removed: false };
+    // Copy on write: a dispatch under way goes on over the list it started with.
+    this.#listeners.set(type, list ? [...list, entry] : [entry]);
+    if (!list) {
+      // Events the page dispatches itself (`client.dispatchEvent(...)`) still reach the
+      // listeners, through one native listener per type.
+      super.addEventListener(type, this.#fromDispatchEvent);
+      this.#listen(type);
+    }
+    signal?.addEventListener('abort', () => this.#remove(type, entry), { once: true });
+  }
+
+  removeEventListener(type, callback, options) {
+    type = String(type);
+    const capture = captureOf(options);
+    const entry = this.#listeners.get(type)?.find((e) => e.callback === callback && e.capture === capture);
+    if (entry) this.#remove(type, entry);
   }
 
   /**
@@ -329,7 +390,7 @@ export class SseClient extends EventTarget {
   #setHandler(type, fn) {
     let entry = this.#handlers.get(type);
     if (typeof fn !== 'function') {
-      if (entry) super.removeEventListener(type, entry.listener);
+      if (entry) this.removeEventListener(type, entry.listener);
       this.#handlers.delete(type);
       return;
     }
@@ -341,6 +402,52 @@ export class SseClient extends EventTarget {
     }
     entry.fn = fn;
   }
+
+  #remove(type, entry) {
+    if (entry.removed) return;
+    entry.removed = true;
+    const list = this.#listeners.get(type).filter((e) => e !== entry);
+    if (list.length) {
+      this.#listeners.set(type, list);
+    } else {
+      this.#listeners.delete(type);
+      super.removeEventListener(type, this.#fromDispatchEvent);
+    }
+  }
+
+  /**
+   * Calls the listeners of `list` with `ev` as `EventTarget.dispatchEvent` would: in the
+   * order they were added, skipping those removed meanwhile, `once` ones removed first,
+   * until one calls `stopImmediatePropagation()`; an exception goes to the global error
+   * handler and the other listeners still run.
+   */
+  #dispatch(list, ev) {
+    for (const entry of list) {
+      if (entry.removed) continue;
+      if (entry.once) this.#remove(ev.type, entry);
+      try {
+        const { callback } = entry;
+        if (typeof callback === 'function') callback.call(this, ev);
+        else callback.handleEvent(ev);
+      } catch (error) {
+        reportListenerError(error);
+      }
+      if (ev[STOPPED]) break;
+    }
+  }
+
+  /** The native listener of a type with listeners: runs them for a dispatched `Event`. */
+  #fromDispatchEvent = (ev) => {
+    const list = this.#listeners.get(ev.type);
+    if (!list) return;
+    const stop = ev.stopImmediatePropagation;
+    // Own property: marks the event as `SseMessageEvent.stopImmediatePropagation` does.
+    ev.stopImmediatePropagation = function stopImmediatePropagation() {
+      this[STOPPED] = true;
+      stop.call(this);
+    };
+    this.#dispatch(list, ev);
+  };
 
   #listen(type) {
     if (this.#raw && !OWN_TYPES.has(type)) this.#raw.listen(String(type));
@@ -365,25 +472,27 @@ export class SseClient extends EventTarget {
     // One string and, per event, the UTF-16 lengths of its type (0: the previous event's),
     // ID and data: slices of one string cost far less than one string per event.
     const [text, lengths] = this.#raw.takeEvents();
+    const timeStamp = performance.now();
     let at = 0;
-    for (let i = 0; i < lengths.length; i += 3) {
+    for (let i = 0; i < lengths.length && this.#state !== CLOSED; i += 3) {
       if (lengths[i]) this.#eventType = text.slice(at, (at += lengths[i]));
-      const id = text.slice(at, (at += lengths[i + 1]));
-      this.#onEvent(this.#eventType, text.slice(at, (at += lengths[i + 2])), id);
+      const type = this.#eventType;
+      const lastEventId = (this.#lastEventId = text.slice(at, (at += lengths[i + 1])));
+      const ev = new SseMessageEvent(type, text.slice(at, (at += lengths[i + 2])), lastEventId, this.#origin, this, timeStamp);
+      // Events take a faster path than the lifecycle: never let one overtake its `open`.
+      if (!this.#opened) {
+        this.#announceOpen();
+        if (this.#state === CLOSED) break;
+      }
+      const list = this.#listeners.get(type);
+      if (list) this.#dispatch(list, ev);
+      ev.currentTarget = null;
+      ev.eventPhase = 0;
+      for (const sink of this.#iterators) {
+        if (sink.type === undefined || sink.type === type) sink.push(ev);
+      }
     }
   };
-
-  #onEvent(type, data, lastEventId) {
-    if (this.#state === CLOSED) return;
-    this.#lastEventId = lastEventId;
-    // Events take a faster path than the lifecycle: never let one overtake its `open`.
-    if (!this.#opened) this.#announceOpen();
-    const ev = new SseMessageEvent(type, data, lastEventId, this.#origin);
-    this.dispatchEvent(ev);
-    for (const sink of this.#iterators) {
-      if (sink.type === undefined || sink.type === type) sink.push(ev);
-    }
-  }
 
   #dispatchError(error) {
     this.dispatchEvent(event('error', { error, message: error.message }));

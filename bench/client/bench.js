@@ -95,23 +95,25 @@ async function jsonBatchLongPoll(url) {
   return performance.now() - start;
 }
 
-// The npm package's `SseClient` with a JS listener decoding each payload, as a JS user
-// writes it: the events cross from wasm into JS one by one.
-function npmSseClient(url, transport) {
+// The npm package's `SseClient` as a JS user writes it: `on('tick', handler)`, which hands
+// the handler the decoded data, or (`standard`) an EventSource-style listener decoding each
+// payload itself.
+function npmSseClient(url, transport, standard = false) {
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const client = new npm.SseClient(url, { transport, reconnect: { maxRetries: 0 } });
     let seen = 0;
     let checksum = 0;
-    client.addEventListener('tick', (event) => {
-      const tick = JSON.parse(event.data);
+    const handle = (tick) => {
       checksum += tick.n + tick.price;
       seen += tick.symbol ? 1 : 0;
       if (seen === count) {
         client.close();
         resolve(performance.now() - start);
       }
-    });
+    };
+    if (standard) client.addEventListener('tick', (event) => handle(JSON.parse(event.data)));
+    else client.on('tick', handle);
     client.addEventListener('error', () => {
       if (client.readyState !== npm.SseClient.CLOSED) return;
       reject(new Error(`SseClient (${transport}) closed after ${seen} events (checksum ${checksum})`));
@@ -145,8 +147,9 @@ const contenders = {
   'wasm-sse over fetch, Rust handler, opt-level 3': (url) => fast.benchRustHandler(url, 'fetch', count),
   'wasm-sse over long-poll, Rust handler': (url) => small.benchRustHandler(url, 'long-poll', count),
   'wasm-sse over long-poll, Rust handler, opt-level 3': (url) => fast.benchRustHandler(url, 'long-poll', count),
-  'wasm-sse npm SseClient over fetch, JS listener': (url) => npmSseClient(url, 'fetch'),
-  'wasm-sse npm SseClient over long-poll, JS listener': (url) => npmSseClient(url, 'long-poll'),
+  'wasm-sse npm SseClient over fetch, on()': (url) => npmSseClient(url, 'fetch'),
+  'wasm-sse npm SseClient over fetch, addEventListener': (url) => npmSseClient(url, 'fetch', true),
+  'wasm-sse npm SseClient over long-poll, on()': (url) => npmSseClient(url, 'long-poll'),
   'fetch + eventsource-parser + JS handler': (url) => fetchEventsourceParser(url),
   'JSON-batch long-poll loop + JS handler': (url) => jsonBatchLongPoll(url),
   'fetch, read bytes only (no parsing)': (url) => fetchBytesOnly(url),

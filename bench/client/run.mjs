@@ -114,6 +114,14 @@ try {
       'JSON-batch long-poll loop + JS handler', ' (goal 2x)');
     line('over fetch / raw EventSource', `wasm-sse over fetch, Rust handler${build}`, raw);
   }
+  console.log('\nthe npm package from JS (opt-level "z", as published):');
+  const parser = 'fetch + eventsource-parser + JS handler';
+  line('SseClient over fetch, on() / fetch + eventsource-parser', 'wasm-sse npm SseClient over fetch, on()', parser,
+    ' (goal 1.3x)');
+  line('SseClient over fetch, addEventListener / fetch + eventsource-parser',
+    'wasm-sse npm SseClient over fetch, addEventListener', parser, ' (goal 1.0x)');
+  line('SseClient over long-poll, on() / JSON-batch long-poll loop', 'wasm-sse npm SseClient over long-poll, on()',
+    'JSON-batch long-poll loop + JS handler', ' (goal 1.5x)');
 } finally {
   await chromium.close();
   await server.stop();

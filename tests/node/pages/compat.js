@@ -29,7 +29,8 @@ async function body(make, name) {
   const record = (how) => (e) => {
     const fields = e.type === 'open' || e.type === 'error' ? ''
       : ` data=${e.data} id=${e.lastEventId} origin=${e.origin === location.origin} message=${e instanceof MessageEvent}`;
-    log.push(`${how} ${e.type} readyState=${source.readyState} target=${e.target === source}${fields}`);
+    log.push(`${how} ${e.type} readyState=${source.readyState} target=${e.target === source} ` +
+      `current=${e.currentTarget === source} phase=${e.eventPhase}${fields}`);
     events.push({ type: e.type, data: e.data, nth: (counts[e.type] = (counts[e.type] ?? 0) + 1) });
     for (const check of [...waiters]) check();
   };
@@ -45,6 +46,32 @@ async function body(make, name) {
   source.addEventListener('message', removed);
   source.removeEventListener('message', removed);
   source.addEventListener('message', record('once'), { once: true });
+  // dispatchEvent's rules, which SseClient follows without it: an exception is reported and
+  // the other listeners still run; a listener removed (by its signal) during a dispatch is
+  // skipped; one added during a dispatch waits for the next event; handleEvent objects;
+  // stopImmediatePropagation; the event's dispatch fields after the dispatch.
+  const onWindowError = (e) => { log.push(`window error ${e.error?.message}`); e.preventDefault(); };
+  window.addEventListener('error', onWindowError);
+  const controller = new AbortController();
+  source.addEventListener('message', (e) => {
+    if (e.data === 'a') {
+      // `once`: the browser runs microtasks between the listeners of an event it dispatches
+      // itself, SseClient (as any `dispatchEvent` called from script) after the last one, so
+      // the log would differ if this listener ran after the one the test waits on.
+      source.addEventListener('message', record('added during dispatch'), { once: true });
+      throw new Error('listener failed on a');
+    }
+    if (e.data === 'c') controller.abort();
+  });
+  source.addEventListener('message', record('signal'), { signal: controller.signal });
+  const handler = { handleEvent(e) { log.push(`handleEvent ${e.type} this=${this === handler}`); } };
+  source.addEventListener('note', handler);
+  source.addEventListener('other', (e) => { log.push(`stopping ${e.data}`); e.stopImmediatePropagation(); });
+  source.addEventListener('other', record('after stopImmediatePropagation'));
+  source.addEventListener('other', (e) => queueMicrotask(() => {
+    log.push(`after dispatch current=${e.currentTarget} phase=${e.eventPhase} cancelable=${e.cancelable} ` +
+      `bubbles=${e.bubbles} defaultPrevented=${e.defaultPrevented} path=${e.composedPath().length}`);
+  }), { capture: true });
 
   await seen((e) => e.type === 'message' && e.data === 'c');
   await seen((e) => e.type === 'error');
@@ -63,6 +90,7 @@ async function body(make, name) {
   await publish('f');
   await new Promise((resolve) => setTimeout(resolve, 500));
   log.push(`end readyState=${source.readyState} onmessage=${source.onmessage}`);
+  window.removeEventListener('error', onWindowError);
   return log;
 }
 
