@@ -141,6 +141,10 @@ function event(type, fields) {
   return Object.assign(new Event(type), fields);
 }
 
+/** Set in an event's data length when its data is in the chunk's JSON array. */
+const IN_JSON = 2 ** 31;
+/** An `on()` handler's value not decoded yet. */
+const NOT_DECODED = Symbol('not decoded');
 /** Set on an event whose listener called `stopImmediatePropagation()`. */
 const STOPPED = Symbol('stopped');
 const NO_PORTS = Object.freeze([]);
@@ -163,15 +167,13 @@ const NO_PORTS = Object.freeze([]);
 class SseMessageEvent {
   // Declared as fields, so they are defined on the instance: a plain assignment would hit
   // the prototype chain's getter-only accessors and throw.
+  // The fields that differ between events; the rest are on the prototype.
   type;
   data;
   lastEventId;
   origin;
-  source;
-  ports;
   target;
-  currentTarget;
-  eventPhase;
+  eventPhase = 2; // AT_TARGET, until the dispatch ends
   timeStamp;
 
   constructor(type, data, lastEventId, origin, target, timeStamp) {
@@ -179,25 +181,22 @@ class SseMessageEvent {
     this.data = data;
     this.lastEventId = lastEventId;
     this.origin = origin;
-    this.source = null;
-    this.ports = NO_PORTS;
     this.target = target;
-    this.currentTarget = target;
-    this.eventPhase = 2; // AT_TARGET, until dispatched
     this.timeStamp = timeStamp;
     this[STOPPED] = false;
   }
 
+  get currentTarget() { return this.eventPhase ? this.target : null; }
+  get srcElement() { return this.target; }
   stopImmediatePropagation() { this[STOPPED] = true; }
   stopPropagation() {} // nothing to stop: the client is the only target, as for EventSource
   preventDefault() {} // not cancelable, as EventSource's events are not
-  composedPath() { return this.currentTarget ? [this.currentTarget] : []; }
-  get srcElement() { return this.target; }
+  composedPath() { return this.eventPhase ? [this.target] : []; }
   get cancelBubble() { return false; }
   set cancelBubble(_) {}
 }
-for (const [name, value] of [['bubbles', false], ['cancelable', false], ['composed', false],
-  ['defaultPrevented', false], ['isTrusted', false], ['returnValue', true]]) {
+for (const [name, value] of [['source', null], ['ports', NO_PORTS], ['bubbles', false], ['cancelable', false],
+  ['composed', false], ['defaultPrevented', false], ['isTrusted', false], ['returnValue', true]]) {
   Object.defineProperty(SseMessageEvent.prototype, name, { value });
 }
 if (typeof MessageEvent === 'function') Object.setPrototypeOf(SseMessageEvent.prototype, MessageEvent.prototype);
@@ -295,17 +294,9 @@ export class SseClient extends EventTarget {
     const capture = captureOf(options);
     const signal = typeof options === 'object' ? options?.signal : undefined;
     if (signal?.aborted) return;
-    const list = this.#listeners.get(type);
-    if (list?.some((entry) => entry.callback === callback && entry.capture === capture)) return;
-    const entry = { callback, capture, once: Boolean(typeof options === 'object' && options?.once), removed: false };
-    // Copy on write: a dispatch under way goes on over the list it started with.
-    this.#listeners.set(type, list ? [...list, entry] : [entry]);
-    if (!list) {
-      // Events the page dispatches itself (`client.dispatchEvent(...)`) still reach the
-      // listeners, through one native listener per type.
-      super.addEventListener(type, this.#fromDispatchEvent);
-      this.#listen(type);
-    }
+    if (this.#listeners.get(type)?.some((e) => e.callback === callback && e.capture === capture)) return;
+    const entry = { callback, capture, once: Boolean(typeof options === 'object' && options?.once), removed: false, json: null };
+    this.#add(type, entry);
     signal?.addEventListener('abort', () => this.#remove(type, entry), { once: true });
   }
 
@@ -322,19 +313,12 @@ export class SseClient extends EventTarget {
    * and the stream goes on. Returns a function that removes the handler.
    */
   on(type, handler) {
-    const listener = (ev) => {
-      let value;
-      try {
-        value = JSON.parse(ev.data);
-      } catch (cause) {
-        const error = new SseError('decode', `the data of a "${type}" event is not valid JSON: ${cause.message}`, { cause, event: ev });
-        this.dispatchEvent(event('error', { error, message: error.message }));
-        return;
-      }
-      handler.call(this, value, ev);
-    };
-    this.addEventListener(type, listener);
-    return () => this.removeEventListener(type, listener);
+    type = String(type);
+    // Among the type's listeners, in order, but never matched by removeEventListener.
+    const entry = { callback: null, capture: false, once: false, removed: false, json: handler };
+    this.#add(type, entry);
+    this.#listen(type, true);
+    return () => this.#remove(type, entry);
   }
 
   /** The events of `type` (every event when omitted), until the client closes. */
@@ -403,6 +387,18 @@ export class SseClient extends EventTarget {
     entry.fn = fn;
   }
 
+  #add(type, entry) {
+    const list = this.#listeners.get(type);
+    // Copy on write: a dispatch under way goes on over the list it started with.
+    this.#listeners.set(type, list ? [...list, entry] : [entry]);
+    if (!list) {
+      // Events the page dispatches itself (`client.dispatchEvent(...)`) still reach the
+      // listeners, through one native listener per type.
+      super.addEventListener(type, this.#fromDispatchEvent);
+      this.#listen(type);
+    }
+  }
+
   #remove(type, entry) {
     if (entry.removed) return;
     entry.removed = true;
@@ -419,16 +415,34 @@ export class SseClient extends EventTarget {
    * Calls the listeners of `list` with `ev` as `EventTarget.dispatchEvent` would: in the
    * order they were added, skipping those removed meanwhile, `once` ones removed first,
    * until one calls `stopImmediatePropagation()`; an exception goes to the global error
-   * handler and the other listeners still run.
+   * handler and the other listeners still run. An `on()` handler gets the data decoded
+   * (each its own copy), or an `error` event of type `decode` fires in its place.
    */
-  #dispatch(list, ev) {
+  #dispatch(list, ev, decoded = NOT_DECODED) {
     for (const entry of list) {
       if (entry.removed) continue;
       if (entry.once) this.#remove(ev.type, entry);
       try {
-        const { callback } = entry;
-        if (typeof callback === 'function') callback.call(this, ev);
-        else callback.handleEvent(ev);
+        const { callback, json } = entry;
+        if (json) {
+          let value = decoded;
+          // The first handler takes the value decoded with the chunk; others decode their own.
+          decoded = NOT_DECODED;
+          if (value === NOT_DECODED) {
+            try {
+              value = JSON.parse(ev.data);
+            } catch (cause) {
+              const error = new SseError('decode', `the data of a "${ev.type}" event is not valid JSON: ${cause.message}`, { cause, event: ev });
+              this.#dispatchError(error);
+              continue;
+            }
+          }
+          json.call(this, value, ev);
+        } else if (typeof callback === 'function') {
+          callback.call(this, ev);
+        } else {
+          callback.handleEvent(ev);
+        }
       } catch (error) {
         reportListenerError(error);
       }
@@ -449,8 +463,9 @@ export class SseClient extends EventTarget {
     this.#dispatch(list, ev);
   };
 
-  #listen(type) {
-    if (this.#raw && !OWN_TYPES.has(type)) this.#raw.listen(String(type));
+  /** Asks the wasm for events of `type`, with their data as JSON too when `json`. */
+  #listen(type, json = false) {
+    if (this.#raw && (json || !OWN_TYPES.has(type))) this.#raw.listen(String(type), json);
   }
 
   #setState(state) {
@@ -471,22 +486,44 @@ export class SseClient extends EventTarget {
     if (!this.#raw) return;
     // One string and, per event, the UTF-16 lengths of its type (0: the previous event's),
     // ID and data: slices of one string cost far less than one string per event.
-    const [text, lengths] = this.#raw.takeEvents();
+    // The data of the types with an `on()` handler come as one JSON array (see
+    // crates/npm/src/pending.rs), decoded at once; if it does not decode, each is decoded
+    // on its own, so the error names the event.
+    const [text, lengths, json] = this.#raw.takeEvents();
+    let values;
+    if (json) {
+      try {
+        values = JSON.parse(json + ']');
+      } catch {}
+    }
     const timeStamp = performance.now();
     let at = 0;
+    let jsonAt = 1;
+    let nth = 0;
     for (let i = 0; i < lengths.length && this.#state !== CLOSED; i += 3) {
       if (lengths[i]) this.#eventType = text.slice(at, (at += lengths[i]));
       const type = this.#eventType;
       const lastEventId = (this.#lastEventId = text.slice(at, (at += lengths[i + 1])));
-      const ev = new SseMessageEvent(type, text.slice(at, (at += lengths[i + 2])), lastEventId, this.#origin, this, timeStamp);
+      let length = lengths[i + 2];
+      let data;
+      let decoded = NOT_DECODED;
+      if (length >= IN_JSON) {
+        length -= IN_JSON;
+        data = json.slice(jsonAt, (jsonAt += length));
+        jsonAt += 1; // the comma
+        if (values) decoded = values[nth];
+        nth += 1;
+      } else {
+        data = text.slice(at, (at += length));
+      }
+      const ev = new SseMessageEvent(type, data, lastEventId, this.#origin, this, timeStamp);
       // Events take a faster path than the lifecycle: never let one overtake its `open`.
       if (!this.#opened) {
         this.#announceOpen();
         if (this.#state === CLOSED) break;
       }
       const list = this.#listeners.get(type);
-      if (list) this.#dispatch(list, ev);
-      ev.currentTarget = null;
+      if (list) this.#dispatch(list, ev, decoded);
       ev.eventPhase = 0;
       for (const sink of this.#iterators) {
         if (sink.type === undefined || sink.type === type) sink.push(ev);

@@ -85,6 +85,42 @@ test('on(type) decodes JSON; a decode failure is an error event and the stream g
   client.close();
 });
 
+// Published before connecting, the replay arrives in one chunk, whose `tick` data cross as
+// one JSON array (crates/npm/src/pending.rs). Each row: the data, whether it decodes.
+for (const [name, rows] of [
+  // Data that is not one JSON value but would make a valid array with its neighbours.
+  ['data that joins its neighbours', [['{"a":1}', true], ['1,2', false], ['[3', false], ['4]', false],
+    ['"x,y"', true], ['5', true], ['{"b":"],["}', true], ['"\\\\"', true], ['{"a":\n1}', true],
+    ['[1,2]', true], ['"é 😀"', true]]],
+  // Data that makes the whole array fail to decode.
+  ['data that breaks the array', [['{"a":1}', true], ['{]', false], ['1 2', false], ['', false],
+    ['"ok"', true], ['done', false]]],
+]) {
+  test(`on() decodes a chunk's data with one JSON.parse: ${name} fails alone, in order`, { skip }, async () => {
+    const t = topic();
+    for (const [data] of rows) await publish(t, data, 'tick');
+    await publish(t, '[not a tick]', 'note');
+    const client = new SseClient(`${base}/events?topic=${t}`, { lastEventId: '0' });
+    const log = [];
+    const raw = [];
+    client.on('tick', (value, event) => {
+      log.push([event.lastEventId, structuredClone(value)]);
+      if (value && typeof value === 'object') value.seen = true; // each handler has its own copy
+    });
+    client.addEventListener('tick', (e) => raw.push(e.data));
+    const second = [];
+    client.on('tick', (value) => second.push(value));
+    client.addEventListener('error', (e) => log.push([e.error.event.lastEventId, e.error.type]));
+    await next(client, 'note');
+    client.close();
+    // Each failure is reported once per on() handler.
+    assert.deepEqual(log, rows.flatMap(([data, ok], i) => (ok ? [[String(i + 1), JSON.parse(data)]]
+      : [[String(i + 1), 'decode'], [String(i + 1), 'decode']])));
+    assert.deepEqual(second, rows.filter(([, ok]) => ok).map(([data]) => JSON.parse(data)));
+    assert.deepEqual(raw, rows.map(([data]) => data));
+  });
+}
+
 test('a chunk of events crosses from wasm at once: order, types, IDs and non-ASCII data intact; close() in a listener stops the rest', { skip }, async () => {
   // Published before connecting: the replay arrives in one chunk, so the wasm hands these
   // events to JS together (one string, sliced at UTF-16 lengths; see RawClient).

@@ -22,6 +22,8 @@ use wasm_bindgen_futures::JsFuture;
 use wasm_sse::reconnect::{Failure, ReconnectPolicy, StopReason};
 use wasm_sse::{Client, CloseReason, Error, Handler, Lifecycle, Method, TransportKind};
 
+use crate::pending::Pending;
+
 /// The version of the wasm-sse package, read from the compiled module.
 ///
 /// A JS string made straight from the static text: returning a `String` would allocate a
@@ -50,62 +52,6 @@ pub struct RawClient {
     _handler: Handler,
 }
 
-/// The events delivered and not yet taken by JS, in one string and a list of lengths: every
-/// string that crosses into JS is decoded from UTF-8 anew, at a fixed cost that dwarfs an
-/// event's short strings, so a chunk's events cross together and JS slices them apart.
-#[derive(Default)]
-struct Pending {
-    /// Per event: its type when it differs from the previous event's, its last event ID,
-    /// its data.
-    text: String,
-    /// Per event, in UTF-16 units (JS slices by them): the type's length (0 when it is the
-    /// previous event's: a type is never empty), the ID's, the data's.
-    lengths: Vec<u32>,
-    /// The type of the last event added.
-    last_type: String,
-}
-
-impl Pending {
-    /// Adds `event`; returns whether it is the first one waiting.
-    fn push(&mut self, event: &wasm_sse::Event) -> bool {
-        let first = self.lengths.is_empty();
-        let type_length = if event.event_type == self.last_type {
-            0
-        } else {
-            self.last_type.clone_from(&event.event_type);
-            self.text.push_str(&event.event_type);
-            utf16_len(&event.event_type)
-        };
-        self.text.push_str(&event.last_event_id);
-        self.text.push_str(&event.data);
-        self.lengths.extend([
-            type_length,
-            utf16_len(&event.last_event_id),
-            utf16_len(&event.data),
-        ]);
-        first
-    }
-}
-
-/// The length of `s` in UTF-16 code units, the unit of JS string indices.
-fn utf16_len(s: &str) -> u32 {
-    let units = if s.is_ascii() {
-        s.len()
-    } else {
-        // Counted from the UTF-8 bytes without decoding (less code than `encode_utf16`):
-        // a character's first byte counts one unit, or two when it starts a four-byte
-        // character (outside the BMP: a surrogate pair); continuation bytes count none.
-        s.bytes()
-            .map(|b| match b {
-                0x80..=0xBF => 0,
-                0xF0..=0xFF => 2,
-                _ => 1,
-            })
-            .sum()
-    };
-    units as u32
-}
-
 #[wasm_bindgen]
 impl RawClient {
     /// Opens a connection to `url` (already absolute) with the options the JS layer
@@ -121,7 +67,10 @@ impl RawClient {
         let pending = Rc::new(RefCell::new(Pending::default()));
         let waiting = Rc::clone(&pending);
         let handler = client.on_any(move |event| {
-            let first = waiting.borrow_mut().push(event);
+            let first =
+                waiting
+                    .borrow_mut()
+                    .push(&event.event_type, &event.last_event_id, &event.data);
             if first {
                 // The JS side never throws (it only schedules the taking).
                 let _ = on_pending.call0(&JsValue::NULL);
@@ -152,23 +101,29 @@ impl RawClient {
         })
     }
 
-    /// Takes the events waiting: `[text, lengths]` (see [`Pending`]), in delivery order.
+    /// Takes the events waiting: `[text, lengths, json]` (see [`Pending`]), in delivery
+    /// order.
     #[wasm_bindgen(js_name = takeEvents)]
     pub fn take_events(&self) -> Array {
         let mut pending = self.pending.borrow_mut();
-        let taken = Array::of2(
+        let taken = Array::of3(
             &JsValue::from_str(&pending.text),
             &Uint32Array::from(pending.lengths.as_slice()),
+            &JsValue::from_str(&pending.json),
         );
-        pending.text.clear();
-        pending.lengths.clear();
+        pending.clear();
         taken
     }
 
     /// Makes sure events of type `name` are delivered (the browser's `EventSource` only
-    /// delivers named events to listeners registered for the name).
+    /// delivers named events to listeners registered for the name); `json`: the type has an
+    /// `on()` handler, so its data crosses as one JSON array (see [`Pending`]).
     // An owned `String`: the one the glue copied the name into is sent on as it is.
-    pub fn listen(&self, name: String) {
+    pub fn listen(&self, name: String, json: bool) {
+        let types = &mut self.pending.borrow_mut().json_types;
+        if json && !types.contains(&name) {
+            types.push(name.clone());
+        }
         self.client.listen_for(name);
     }
 }

@@ -8,6 +8,9 @@
 #[cfg(target_arch = "wasm32")]
 mod bindings;
 
+#[cfg(any(target_arch = "wasm32", test))]
+mod pending;
+
 #[cfg(all(target_arch = "wasm32", feature = "bench"))]
 mod bench;
 
