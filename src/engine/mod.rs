@@ -88,9 +88,18 @@ pub(crate) struct Engine {
     actions: Vec<Action>,
     /// The transport of the current (or last) attempt.
     transport: Option<TransportKind>,
-    /// The native `EventSource` failed once: resume over fetch, which sends
-    /// `Last-Event-ID` and sees status codes.
+    /// The client re-created a native `EventSource` (or it failed): resume over fetch, which
+    /// sends `Last-Event-ID` and sees status codes.
     use_fetch: bool,
+    /// The current attempt sends `Last-Event-ID` as a header to another origin, which
+    /// costs a CORS preflight that the server must allow.
+    cross_origin_header: bool,
+    /// A cross-origin server refused the header's preflight (a fetch carrying it failed
+    /// before any answer, and none ever opened): resume with the query parameter from then
+    /// on.
+    header_refused: bool,
+    /// A cross-origin fetch carrying the header opened: its failures are not the preflight's.
+    header_allowed: bool,
     /// A buffering proxy was detected: long polling from now on.
     downgraded: bool,
     online: bool,
@@ -121,6 +130,9 @@ impl Engine {
             actions: Vec::new(),
             transport: None,
             use_fetch: false,
+            cross_origin_header: false,
+            header_refused: false,
+            header_allowed: false,
             downgraded: false,
             online: true,
             hidden: false,
@@ -166,16 +178,14 @@ impl Engine {
             }
             Input::End => self.on_end(Failure::StreamEnded, now),
             Input::Interrupted if self.is_connected() => {
-                if self.burst_evidence(now).is_none() {
-                    self.resume_over_fetch();
+                if self.burst_evidence(now).is_some() {
+                    self.on_end(Failure::Network, now);
+                } else {
+                    self.browser_retries(now);
                 }
-                self.on_end(Failure::Network, now);
             }
             Input::Interrupted => {}
-            Input::Rejected => {
-                self.resume_over_fetch();
-                self.fail(Failure::Network, now);
-            }
+            Input::Rejected => self.fail(Failure::Network, now),
             Input::Failed(failure) => self.fail(failure, now),
             Input::Error(error) => self.close(CloseReason::Error(error)),
             Input::Page(signal) => self.on_page(signal, now),
@@ -262,11 +272,12 @@ impl Engine {
     /// The transport the next attempt uses.
     ///
     /// A forced transport always. Otherwise long polling after a downgrade; fetch streaming
-    /// where only fetch can send the request (headers, method, body), where the
-    /// `EventSource` failed before (fetch sees why, and sends `Last-Event-ID`), or where the
-    /// URL is same-origin (fetch is the faster transport, and needs no CORS preflight
-    /// there); the browser's `EventSource` where it exists; fetch streaming where bodies
-    /// stream; long polling everywhere else.
+    /// where only fetch can send the request (headers, method, body), where the URL is
+    /// same-origin (fetch is the faster transport, and needs no CORS preflight there), or
+    /// where the client must re-create an `EventSource` (fetch sends `Last-Event-ID` as a
+    /// header and sees why a connection fails) unless the server refused that header's
+    /// CORS preflight; the browser's `EventSource` where it exists; fetch streaming where
+    /// bodies stream; long polling everywhere else.
     pub(crate) fn choose(&self) -> TransportKind {
         let c = &self.config;
         if let Some(kind) = c.transport {
@@ -275,7 +286,8 @@ impl Engine {
         if self.downgraded {
             return TransportKind::LongPoll;
         }
-        let prefer_fetch = c.needs_fetch || self.use_fetch || c.same_origin;
+        let prefer_fetch =
+            c.needs_fetch || c.same_origin || (self.use_fetch && !self.header_refused);
         if c.has_event_source && !(prefer_fetch && c.has_fetch_streams) && !c.needs_fetch {
             TransportKind::EventSource
         } else if c.has_fetch_streams {
@@ -312,12 +324,42 @@ impl Engine {
         (silent >= threshold && now.saturating_sub(first) <= BURST_WINDOW).then_some(silent)
     }
 
-    /// The browser's `EventSource` failed (lost its connection, refused a response, or
-    /// never opened): later attempts go over fetch streaming where it exists, which sends
-    /// `Last-Event-ID` and sees the status and content type, so a refusal gets its typed
-    /// failure.
+    /// The client closes the browser's `EventSource` (it gave up, hangs, went idle, or the
+    /// page asks for a new connection): later attempts go over fetch streaming where it
+    /// exists (see [`Engine::choose`]), which sends `Last-Event-ID` as a header and sees the
+    /// status and content type, so a refusal gets its typed failure.
     fn resume_over_fetch(&mut self) {
-        self.use_fetch = self.config.has_fetch_streams;
+        if self.transport == Some(TransportKind::EventSource) {
+            self.use_fetch = self.config.has_fetch_streams;
+        }
+    }
+
+    /// The browser's `EventSource` lost its connection and reconnects by itself: it sends
+    /// `Last-Event-ID` as a header (which an `EventSource` the client creates cannot) and
+    /// honours `retry:` (which only it sees). The client lets it, and keeps the policy's
+    /// role around it: each of the browser's attempts is announced (`Reconnecting`, then
+    /// `Connecting` with the attempt number and a zero delay: the browser does not tell its
+    /// wait) and counts against the policy's limits for the outage, which close the client
+    /// when reached. The idle watchdog and page signals still apply, and re-create the
+    /// connection when they fire.
+    fn browser_retries(&mut self, now: Duration) {
+        self.emit(Lifecycle::Reconnecting {
+            reason: Failure::Network,
+        });
+        match self.backoff.on_failure(&Failure::Network, now, false) {
+            Decision::Retry { attempt, .. } => {
+                self.emit(Lifecycle::Connecting {
+                    attempt,
+                    delay: Duration::ZERO,
+                    transport: TransportKind::EventSource,
+                });
+                self.state = State::Connecting { since: now };
+            }
+            Decision::Stop(stop) => {
+                self.push(Action::Cancel);
+                self.close(CloseReason::Stopped(stop));
+            }
+        }
     }
 
     fn is_connected(&self) -> bool {
@@ -372,6 +414,8 @@ impl Engine {
         self.last_activity = now;
         self.idle_check = self.config.idle_timeout.map(|t| now.saturating_add(t / 4));
         let resume = (!self.last_event_id.is_empty()).then(|| self.last_event_id.clone());
+        self.cross_origin_header =
+            resume.is_some() && transport != TransportKind::EventSource && !self.config.same_origin;
         // An `EventSource` we open cannot send `Last-Event-ID`: the query parameter does.
         let url = match (&resume, transport) {
             (Some(id), TransportKind::EventSource) => {
@@ -394,6 +438,7 @@ impl Engine {
             };
             self.last_activity = now;
             self.backoff.on_open();
+            self.header_allowed |= self.cross_origin_header;
             if let Some(transport) = self.transport {
                 self.emit(Lifecycle::Open { transport });
             }
@@ -443,6 +488,17 @@ impl Engine {
         if !self.is_connected() {
             return;
         }
+        if failure == Failure::Network
+            && self.cross_origin_header
+            && !self.header_allowed
+            && matches!(self.state, State::Connecting { .. })
+        {
+            // A cross-origin fetch with `Last-Event-ID` failed before any answer: the
+            // browser does not say whether the preflight was refused, so take it that way
+            // and resume as an `EventSource` with the query parameter from now on.
+            self.header_refused = true;
+        }
+        self.resume_over_fetch();
         self.push(Action::Cancel);
         self.poll_deadline = None;
         self.idle_check = None;
@@ -467,6 +523,7 @@ impl Engine {
 
     /// Reconnects at once without counting a failure (page restored, paused and back).
     fn restart(&mut self, now: Duration) {
+        self.resume_over_fetch();
         self.push(Action::Cancel);
         self.poll_deadline = None;
         self.idle_check = None;
@@ -524,10 +581,7 @@ impl Engine {
             State::Connecting { since }
                 if self.connect_deadline(since).is_some_and(|d| now >= d) =>
             {
-                // The browser's `EventSource` does not say why it hangs; fetch will.
-                if self.transport == Some(TransportKind::EventSource) {
-                    self.resume_over_fetch();
-                }
+                // The browser's `EventSource` does not say why it hangs; fetch will (`fail`).
                 self.fail(Failure::ConnectTimeout, now);
             }
             _ => {}

@@ -1,0 +1,115 @@
+// Resuming with servers that read only the `Last-Event-ID` header (issue 18), in headless
+// Chromium through the npm package (dist/): the page is served by a dev server of its own,
+// the event servers (tests/node/fixtures/header-only-server.mjs) run here on other ports, so
+// every case is cross-origin. Each server cuts its stream every 200 events; each reconnect
+// must resume after the last event delivered, and 1,000 events arrive exactly once, in order.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { startHeaderOnlyServer } from './fixtures/header-only-server.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const devserverBin = process.env.SSE_DEVSERVER_BIN
+  ?? join(process.env.CARGO_TARGET_DIR ?? join(root, 'target'), 'debug/sse-devserver');
+const skip = !existsSync(chromiumPath) ? `no Chromium at ${chromiumPath}`
+  : !existsSync(join(root, 'dist/index.js')) ? 'dist/ is not built (scripts/build.sh)'
+    : !existsSync(devserverBin) ? `no dev server binary at ${devserverBin}` : false;
+
+/** Runs in the page: a client until `total` events or its close; what it saw. */
+async function consume({ url, options, total }) {
+  const { SseClient } = await import('/pkg/index.js');
+  const client = new SseClient(url, options);
+  const ids = [];
+  const lifecycle = [];
+  client.addEventListener('reconnecting', (e) => lifecycle.push(`reconnecting ${e.attempt}`));
+  client.addEventListener('transportchange', (e) => lifecycle.push(`transport ${e.transport}`));
+  await new Promise((resolve) => {
+    client.onmessage = (e) => {
+      ids.push(Number(e.data));
+      if (ids.length === total) resolve();
+    };
+    client.addEventListener('error', (e) => {
+      if (client.readyState === client.CLOSED) {
+        lifecycle.push(`closed ${e.error?.type}`);
+        resolve();
+      }
+    });
+  });
+  client.close();
+  return { ids, lifecycle };
+}
+
+describe('servers that resume from the Last-Event-ID header only (headless Chromium)', { skip }, () => {
+  let devserver;
+  let pageBase;
+  let browser;
+  let page;
+  const pageErrors = [];
+
+  before(async () => {
+    devserver = spawn(devserverBin, ['--addr', '127.0.0.1:0', '--www', join(root, 'tests/node/pages'),
+      '--pkg', join(root, 'dist'), '--demo-interval-ms', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    pageBase = await new Promise((resolve, reject) => {
+      let out = '';
+      devserver.stdout.on('data', (chunk) => {
+        out += chunk;
+        const url = out.match(/http:\/\/127\.0\.0\.1:\d+/);
+        if (url) resolve(url[0]);
+      });
+      devserver.on('exit', (code) => reject(new Error(`dev server exited (${code})`)));
+    });
+    const { launchChromium } = await import('../../scripts/chromium.mjs');
+    browser = await launchChromium();
+    page = await browser.newPage();
+    page.on('pageerror', (e) => pageErrors.push(String(e)));
+    await page.goto(`${pageBase}/compat.html`);
+  });
+
+  after(async () => {
+    await browser?.close();
+    devserver?.kill();
+    assert.deepEqual(pageErrors, []);
+  });
+
+  // [transport option, whether the preflight allows the header, the transports expected]
+  for (const [transport, allowHeader] of [
+    ['eventsource', true], ['eventsource', false], ['auto', true], ['auto', false], ['fetch', true],
+  ]) {
+    test(`${transport}, preflight ${allowHeader ? 'allows' : 'refuses'} Last-Event-ID: 5 cuts, each resumed from the header`, async () => {
+      const server = await startHeaderOnlyServer({ allowHeader });
+      try {
+        const total = 1000;
+        const options = { transport, reconnect: { initialDelayMs: 50, maxDelayMs: 200, jitter: false } };
+        const { ids, lifecycle } = await page.evaluate(consume, { url: `${server.url}/stream?total=${total}&cutEvery=200`, options, total });
+        assert.deepEqual(ids, Array.from({ length: total }, (_, i) => i + 1), lifecycle.join(', '));
+        // The first request has no header; each of the 4 reconnections names the last event
+        // delivered before its cut.
+        assert.deepEqual(server.resumes, [null, '200', '400', '600', '800'], `queries ${server.queries}`);
+        assert.equal(lifecycle.filter((l) => l.startsWith('reconnecting')).length, 4, lifecycle.join(', '));
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
+  test('the policy bounds an outage while the browser is the one reconnecting', async () => {
+    const server = await startHeaderOnlyServer();
+    const url = `${server.url}/stream?total=1000&cutEvery=200`;
+    // The server goes away after the first cut: every reconnection of the browser fails.
+    const closing = (async () => {
+      while (server.resumes.length === 0) await new Promise((r) => setTimeout(r, 10));
+      await server.close();
+    })();
+    const { ids, lifecycle } = await page.evaluate(consume, {
+      url, options: { transport: 'eventsource', reconnect: { maxRetries: 3 } }, total: 1000,
+    });
+    await closing;
+    assert.ok(ids.length <= 200, `${ids.length} events`);
+    assert.deepEqual(lifecycle, ['transport eventsource', 'reconnecting 1', 'reconnecting 2', 'reconnecting 3', 'closed attempts-exhausted']);
+  });
+});
