@@ -197,7 +197,7 @@ impl Polls {
                     return None;
                 }
             }
-            let (events, staged) = match response.body() {
+            let (events, staged, cut) = match response.body() {
                 // A streamed body is delivered as it arrives: a long-poll answer is usually
                 // small and complete at once, but a server that does not speak this
                 // protocol answers with a never-ending stream, whose events still get
@@ -206,8 +206,8 @@ impl Polls {
                     let before = self.parser.last_event_id().to_owned();
                     match pump(&body, &mut self.parser, sink).await {
                         (Pumped::Ended, events) => {
-                            end_body(&mut self.parser, &mut self.cursor, &before);
-                            (events, None)
+                            let cut = end_body(&mut self.parser, &mut self.cursor, &before);
+                            (events, None, cut)
                         }
                         (Pumped::Closed, _) => return None,
                         (Pumped::Failed, _) => return Some(Failure::Network),
@@ -226,12 +226,19 @@ impl Polls {
                     };
                     let (staging_tx, staged) = mpsc::unbounded();
                     let staging = Sink::from(staging_tx);
-                    let (_, events) =
+                    let (_, events, cut) =
                         take_body(&mut self.parser, &mut self.cursor, &body, &staging);
-                    (events, Some(staged))
+                    (events, Some(staged), cut)
                 }
             };
             drop(poll);
+            if cut {
+                // A body that stops inside an event was cut (a browser may end such a body
+                // as if it were complete): a lost connection, so once the body's whole
+                // events are delivered, the client reconnects from the last of them, with
+                // fresh headers, and no poll goes out with the old ones.
+                return deliver(staged, sink).then_some(Failure::Network);
+            }
             // The early polls stand only if this body ended exactly where the first of them
             // starts: after a body cut short they would skip events, so they are dropped
             // and the poll sent again from the real cursor.
@@ -247,12 +254,8 @@ impl Polls {
                     Err(_) => return Some(Failure::Network),
                 }
             }
-            if let Some(mut staged) = staged {
-                while let Ok(report) = staged.try_recv() {
-                    if sink.unbounded_send(report).is_err() {
-                        return None;
-                    }
-                }
+            if !deliver(staged, sink) {
+                return None;
             }
             let pause = pause_before_next(events, crate::env::now().saturating_sub(started));
             if !pause.is_zero() {
@@ -273,30 +276,47 @@ impl Polls {
     }
 }
 
+/// Passes on the reports of a body read whole (`None`: it was streamed, nothing waits);
+/// returns whether the sink is still open.
+fn deliver(staged: Option<mpsc::UnboundedReceiver<TransportEvent>>, sink: &Sink) -> bool {
+    let Some(mut staged) = staged else {
+        return true;
+    };
+    while let Ok(report) = staged.try_recv() {
+        if sink.unbounded_send(report).is_err() {
+            return false;
+        }
+    }
+    true
+}
+
 /// Parses one whole response body, reports what it held and moves the cursor to the
 /// parser's last event ID when the body changed it (a body without `id:` fields keeps the
 /// cursor, including one that came from [`Request::last_event_id`]). Returns whether the
-/// sink is still open and how many events the body held.
+/// sink is still open, how many events the body held and whether it was cut (see
+/// [`end_body`]).
 fn take_body(
     parser: &mut Parser,
     cursor: &mut Option<String>,
     body: &[u8],
     sink: &Sink,
-) -> (bool, usize) {
+) -> (bool, usize, bool) {
     let before = parser.last_event_id().to_owned();
     let fed = feed_chunk(parser, body, sink);
-    end_body(parser, cursor, &before);
-    (fed.open, fed.events)
+    let cut = end_body(parser, cursor, &before);
+    (fed.open, fed.events, cut)
 }
 
 /// A body was read to its end: it is a whole stream, so an unfinished event at its end is
 /// dropped, and the cursor moves to the parser's last event ID if the body changed it from
-/// `before`.
-fn end_body(parser: &mut Parser, cursor: &mut Option<String>, before: &str) {
+/// `before`. Returns whether an event was unfinished: the body was cut.
+fn end_body(parser: &mut Parser, cursor: &mut Option<String>, before: &str) -> bool {
+    let cut = parser.buffered_len() > 0;
     parser.finish();
     if parser.last_event_id() != before {
         *cursor = Some(parser.last_event_id().to_owned());
     }
+    cut
 }
 
 #[cfg(test)]
@@ -309,7 +329,7 @@ mod tests {
     use crate::Event;
 
     #[test]
-    fn bodies_move_the_cursor_and_drop_unfinished_events() {
+    fn bodies_move_the_cursor_and_an_unfinished_event_marks_a_cut() {
         let (sink, mut rx) = mpsc::unbounded();
         let sink = crate::transport::Sink::from(sink);
         let mut parser = Parser::new();
@@ -317,17 +337,20 @@ mod tests {
         // A timeout answer: activity only, the cursor stays.
         assert_eq!(
             take_body(&mut parser, &mut cursor, b": no events\n\n", &sink),
-            (true, 0)
+            (true, 0, false)
         );
         assert_eq!(cursor.as_deref(), Some("4"));
-        // Events move the cursor; the unfinished trailing event is dropped.
+        // Events move the cursor; the unfinished trailing event is dropped: a cut body.
         let body = b"id: 5\ndata: a\n\nid: 6\ndata: b\n\nid: 7\ndata: partial";
-        assert_eq!(take_body(&mut parser, &mut cursor, body, &sink), (true, 2));
+        assert_eq!(
+            take_body(&mut parser, &mut cursor, body, &sink),
+            (true, 2, true)
+        );
         assert_eq!(cursor.as_deref(), Some("6"));
         // The id carries over into the next body.
         assert_eq!(
             take_body(&mut parser, &mut cursor, b"data: c\n\n", &sink),
-            (true, 1)
+            (true, 1, false)
         );
         let mut reports = Vec::new();
         while let Ok(report) = rx.try_recv() {
