@@ -11,6 +11,7 @@ const CLOSED = 2;
 /** Event types the client fires itself: never registered with the transport. */
 const OWN_TYPES = new Set(['open', 'error', 'message', 'reconnecting', 'statechange', 'transportchange']);
 const TRANSPORTS = ['auto', 'eventsource', 'fetch', 'long-poll'];
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
 const FAILURES = {
   network: () => 'network error',
@@ -48,7 +49,8 @@ function failureError(type, status, detail, fatal = false) {
 
 /** The error a `closed` change carries (`undefined` when the client was closed on request). */
 function closeError([, type, status, detail, count, last]) {
-  if (type === undefined) return undefined;
+  // Closed on request, or at the end of a one-shot stream (`closeOnEnd`): no error.
+  if (type === undefined || type === 'ended') return undefined;
   if (type === 'no-content') {
     return new SseError(type, 'the server answered 204 No Content: not reconnecting', { fatal: true });
   }
@@ -87,6 +89,7 @@ function normalize(options) {
   const {
     transport = 'auto', headers, method, body, withCredentials, reconnect, idleTimeoutMs,
     connectTimeoutMs, longPollTimeoutMs, stallDowngradeMs, pauseWhenHidden, lastEventId, lastEventIdParam, maxEventSize, eventTypes,
+    fetch, closeOnEnd, retryOn,
   } = options;
   if (!TRANSPORTS.includes(transport)) throw invalid('transport', `must be one of ${TRANSPORTS.join(', ')}`);
   out.transport = transport;
@@ -98,13 +101,37 @@ function normalize(options) {
   }
   if (method != null) {
     const m = String(method).toUpperCase();
-    if (m !== 'GET' && m !== 'POST') throw invalid('method', 'must be GET or POST');
+    if (!METHODS.includes(m)) throw invalid('method', `must be one of ${METHODS.join(', ')}`);
     out.method = m;
   }
   if (body != null) {
-    if (typeof body !== 'string') throw invalid('body', 'must be a string');
-    out.body = body;
+    // Strings and what fetch sends as it is (FormData, URLSearchParams, Blob, buffers) go
+    // through; other objects are sent as JSON.
+    const raw = typeof body === 'string' || ArrayBuffer.isView(body) || body instanceof ArrayBuffer
+      || [globalThis.FormData, globalThis.URLSearchParams, globalThis.Blob].some((type) => type && body instanceof type);
+    if (raw) {
+      out.body = body;
+    } else if (typeof body === 'object') {
+      out.body = JSON.stringify(body);
+      out.headers = [...(out.headers ?? []), 'content-type', 'application/json'];
+    } else {
+      throw invalid('body', 'must be a string, an object (sent as JSON), FormData, URLSearchParams, a Blob or a buffer');
+    }
     out.method ??= 'POST';
+  }
+  if (fetch != null) {
+    if (typeof fetch !== 'function') throw invalid('fetch', 'must be a function');
+    out.fetch = fetch;
+  }
+  if (closeOnEnd) {
+    if (transport === 'eventsource' || transport === 'long-poll') {
+      throw invalid('closeOnEnd', 'needs fetch streaming (EventSource cannot tell a clean end; long polls end each answer)');
+    }
+    out.closeOnEnd = true;
+  }
+  if (retryOn != null) {
+    if (typeof retryOn !== 'function') throw invalid('retryOn', 'must be a function');
+    out.retryOn = (type, status, detail) => Boolean(retryOn(failureError(type, status, detail)));
   }
   if (withCredentials !== undefined) out.withCredentials = Boolean(withCredentials);
   if (reconnect === false) {
@@ -358,6 +385,17 @@ export class SseClient extends EventTarget {
     return this.events();
   }
 
+  /**
+   * Drops the connection and opens a new one at once, resuming after the last event (not
+   * counted as a failure). `readyState` is CONNECTING until the new connection's `open`.
+   */
+  reconnect() {
+    if (!this.#raw) return;
+    this.#opened = false;
+    this.#setState(CONNECTING);
+    this.#raw.reconnect();
+  }
+
   /** Closes the connection for good and releases everything; no event fires afterwards. */
   close() {
     if (!this.#raw) return;
@@ -468,11 +506,11 @@ export class SseClient extends EventTarget {
     if (this.#raw && (json || !OWN_TYPES.has(type))) this.#raw.listen(String(type), json);
   }
 
-  #setState(state) {
+  #setState(state, reason) {
     if (state === this.#state) return;
     const previous = this.#state;
     this.#state = state;
-    this.dispatchEvent(event('statechange', { readyState: state, previous }));
+    this.dispatchEvent(event('statechange', { readyState: state, previous, reason }));
   }
 
   #announceOpen(transport) {
@@ -594,15 +632,19 @@ export class SseClient extends EventTarget {
       }
       case 'closed': {
         const error = closeError(change);
-        this.#finish();
+        this.#finish(change[1] ?? 'requested');
         if (error) this.#dispatchError(error);
         break;
       }
     }
   }
 
-  /** Closed for good: release the wasm client, the signal listener, end the iterators. */
-  #finish() {
+  /**
+   * Closed for good: release the wasm client, the signal listener, end the iterators.
+   * `reason` goes on the `statechange` event: `'requested'`, `'ended'` (`closeOnEnd`), or
+   * the type of the error that closed it.
+   */
+  #finish(reason = 'requested') {
     const raw = this.#raw;
     if (raw) {
       this.#raw = null;
@@ -615,7 +657,7 @@ export class SseClient extends EventTarget {
     const iterators = [...this.#iterators];
     this.#iterators.clear();
     for (const sink of iterators) sink.end();
-    this.#setState(CLOSED);
+    this.#setState(CLOSED, reason);
   }
 }
 

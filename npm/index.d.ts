@@ -120,6 +120,11 @@ export interface SseStateChangeEvent extends Event {
   readonly type: 'statechange';
   readonly readyState: ReadyState;
   readonly previous: ReadyState;
+  /**
+   * With `CLOSED`: `'requested'` (`close()`, an aborted signal), `'ended'` (the end of a
+   * `closeOnEnd` stream), or the type of the error that closed the client.
+   */
+  readonly reason?: 'requested' | 'ended' | SseErrorType;
 }
 
 /** `transportchange`: the next connection uses another transport (also for the first one). */
@@ -172,9 +177,35 @@ export interface SseClientOptions {
    */
   headers?: HeadersLike | (() => HeadersLike | Promise<HeadersLike>);
   /** Default `'GET'`, or `'POST'` when a body is given. Fetch-based transports only. */
-  method?: 'GET' | 'POST';
-  /** The request body (with `POST`). Default none. */
-  body?: string;
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /**
+   * The request body (not with `GET`). Strings, `FormData`, `URLSearchParams`, `Blob`s and
+   * buffers are sent as they are; another object is sent as JSON, with
+   * `content-type: application/json`. Default none.
+   */
+  body?: string | FormData | URLSearchParams | Blob | ArrayBuffer | ArrayBufferView | object;
+  /**
+   * A `fetch` to call instead of `globalThis.fetch` (fetch streaming and long polling): a
+   * proxy in Node, instrumentation, a service binding, a test double. Called with a
+   * `Request`; must return a Promise of a `Response`.
+   */
+  fetch?: (request: Request) => Promise<Response>;
+  /**
+   * End the client when the server ends the stream cleanly, instead of reconnecting: for a
+   * request whose answer is complete when its body ends (an LLM completion). `readyState`
+   * becomes `CLOSED` (`statechange` with `reason: 'ended'`, no `error`) and iterators finish;
+   * network errors and 5xx still retry and resume. Needs fetch streaming (the automatic
+   * choice with it); with `transport: 'eventsource'` or `'long-poll'` the constructor throws.
+   * Default false.
+   */
+  closeOnEnd?: boolean;
+  /**
+   * Asked, synchronously, before the client closes on a failure it does not retry by itself
+   * (401, 403, 404, a wrong content type): return `true` to retry instead, with the
+   * reconnection policy's delay and limits. The `headers` function runs again before the
+   * retry, so this is where an expired token gets refreshed. Default: none (close).
+   */
+  retryOn?: (error: SseError) => boolean;
   /** Send cookies cross-origin, as `EventSource`'s option. Default false. */
   withCredentials?: boolean;
   /** The reconnection policy; `false` never reconnects. */
@@ -267,6 +298,12 @@ export class SseClient<Events extends Record<string, unknown> = Record<string, u
   events(): AsyncIterableIterator<SseMessageEvent>;
   [Symbol.asyncIterator](): AsyncIterableIterator<SseMessageEvent>;
 
+  /**
+   * Drops the connection and opens a new one at once, resuming after the last event (not
+   * counted as a failure): after changing what the server should send, for example.
+   * `readyState` is `CONNECTING` until the new connection's `open`.
+   */
+  reconnect(): void;
   /** Closes the connection for good and releases everything; no event fires afterwards. */
   close(): void;
   /** Same as `close()`. */

@@ -4,7 +4,13 @@
 //! `npm/client.js` and `npm/index.d.ts` use exactly these lists.
 
 use crate::reconnect::{Failure, StopReason};
-use crate::{Error, Lifecycle, TransportKind};
+use crate::{CloseReason, Error, Lifecycle, TransportKind};
+
+impl CloseReason {
+    /// The name of [`CloseReason::Ended`] in the JS API (the `reason` of the `statechange` to
+    /// `CLOSED`).
+    pub const ENDED: &'static str = "ended";
+}
 
 impl Failure {
     /// Every [`Failure::kind`], in declaration order.

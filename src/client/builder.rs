@@ -11,6 +11,7 @@ use futures::FutureExt;
 use super::Client;
 use crate::engine::reconnect::{Failure, ReconnectPolicy};
 use crate::engine::{text, Method, TransportKind};
+use crate::transport::Body;
 use crate::Error;
 
 /// Decides, for a failure the policy would stop on (an HTTP error status, a wrong content
@@ -41,7 +42,8 @@ pub(super) struct Options {
     pub(super) transport: Option<TransportKind>,
     pub(super) headers: Vec<(String, String)>,
     pub(super) method: Method,
-    pub(super) body: Option<String>,
+    pub(super) body: Option<Body>,
+    pub(super) fetch: Option<js_sys::Function>,
     pub(super) pause_when_hidden: bool,
     pub(super) last_event_id: Option<String>,
     pub(super) last_event_id_param: String,
@@ -49,6 +51,7 @@ pub(super) struct Options {
     pub(super) retry_hook: Option<RetryHook>,
     pub(super) header_provider: Option<HeaderProvider>,
     pub(super) stall_downgrade: Option<Duration>,
+    pub(super) close_on_end: bool,
 }
 
 impl Options {
@@ -65,6 +68,7 @@ impl Options {
             headers: Vec::new(),
             method: Method::Get,
             body: None,
+            fetch: None,
             pause_when_hidden: false,
             last_event_id: None,
             last_event_id_param: wasm_sse_codec::protocol::query::LAST_EVENT_ID.into(),
@@ -72,6 +76,7 @@ impl Options {
             retry_hook: None,
             header_provider: None,
             stall_downgrade: Some(crate::engine::DEFAULT_STALL_DOWNGRADE),
+            close_on_end: false,
         }
     }
 
@@ -81,6 +86,7 @@ impl Options {
             || self.header_provider.is_some()
             || self.method != Method::Get
             || self.body.is_some()
+            || self.close_on_end
     }
 }
 
@@ -103,6 +109,7 @@ impl fmt::Debug for ClientBuilder {
             .field("last_event_id_param", &o.last_event_id_param)
             .field("max_event_size", &o.max_event_size)
             .field("stall_downgrade", &o.stall_downgrade)
+            .field("close_on_end", &o.close_on_end)
             .finish_non_exhaustive()
     }
 }
@@ -213,10 +220,28 @@ impl ClientBuilder {
         self
     }
 
-    /// The request body, sent with [`Method::Post`] (fetch-based transports only).
-    /// Default: none.
+    /// The request body as text, sent with a method other than [`Method::Get`] (fetch-based
+    /// transports only; set a `content-type` [`header`](Self::header) for JSON). Default:
+    /// none.
     pub fn body(mut self, body: impl Into<String>) -> Self {
-        self.options.body = Some(body.into());
+        self.options.body = Some(Body::Text(body.into()));
+        self
+    }
+
+    /// The request body as any value `fetch` accepts: a `FormData`, `URLSearchParams`,
+    /// `Blob`, `ArrayBuffer` or string (fetch sets the content type of the first three).
+    /// Otherwise as [`body`](Self::body).
+    pub fn body_js(mut self, body: wasm_bindgen::JsValue) -> Self {
+        self.options.body = Some(Body::Js(body));
+        self
+    }
+
+    /// A `fetch` function to call instead of the global one, with a `Request`, for the
+    /// fetch-based transports: a proxy in Node, instrumentation, a service binding in an
+    /// edge runtime, a test double. It must return a `Promise` of a `Response`. Default:
+    /// `globalThis.fetch`.
+    pub fn fetch_with(mut self, fetch: js_sys::Function) -> Self {
+        self.options.fetch = Some(fetch);
         self
     }
 
@@ -266,6 +291,19 @@ impl ClientBuilder {
         self
     }
 
+    /// Ends the client when the server ends the stream cleanly, instead of reconnecting:
+    /// the one-shot stream of a request whose answer is complete when its body ends (an
+    /// LLM completion, a report), with [`Lifecycle::Closed`](crate::Lifecycle::Closed) and
+    /// [`CloseReason::Ended`](crate::CloseReason::Ended). Network errors, 5xx and the other
+    /// failures still retry and resume. Needs a body the client reads itself: the
+    /// automatic choice is fetch streaming, and with [`TransportKind::EventSource`] (which
+    /// cannot tell a clean end from a lost connection) or [`TransportKind::LongPoll`]
+    /// `connect` fails with [`Error::InvalidOption`]. Default: `false`.
+    pub fn close_on_end(mut self, yes: bool) -> Self {
+        self.options.close_on_end = yes;
+        self
+    }
+
     /// Asked before giving up on a failure the policy stops on (HTTP 4xx other than 408 and
     /// 429, a wrong content type); returning `true` retries instead. Default: none (stop).
     pub fn retry_on(mut self, hook: impl Fn(&Failure) -> bool + 'static) -> Self {
@@ -292,13 +330,20 @@ impl ClientBuilder {
         if o.needs_fetch() && o.transport == Some(TransportKind::EventSource) {
             return Err(Error::InvalidOption {
                 option: "transport",
-                reason: "EventSource cannot send headers, a method or a body".into(),
+                reason: "EventSource cannot send headers, a method or a body, nor tell a clean end"
+                    .into(),
+            });
+        }
+        if o.close_on_end && o.transport == Some(TransportKind::LongPoll) {
+            return Err(Error::InvalidOption {
+                option: "close_on_end",
+                reason: "long polling has no stream to end; use fetch streaming".into(),
             });
         }
         if o.body.is_some() && o.method == Method::Get {
             return Err(Error::InvalidOption {
                 option: "body",
-                reason: "a GET request cannot carry a body; use Method::Post".into(),
+                reason: "a GET request cannot carry a body; use another method".into(),
             });
         }
         for (name, _) in &o.headers {
@@ -394,7 +439,7 @@ mod tests {
         assert_eq!(option_of(&error), "body");
         assert_eq!(
             error.to_string(),
-            "invalid option body: a GET request cannot carry a body; use Method::Post"
+            "invalid option body: a GET request cannot carry a body; use another method"
         );
     }
 

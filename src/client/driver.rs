@@ -146,6 +146,7 @@ impl Driver {
                     None
                 }
                 Step::Command(Some(Command::Page(signal))) => Some(Input::Page(signal)),
+                Step::Command(Some(Command::Reconnect)) => Some(Input::Reconnect),
                 Step::Report(None) => {
                     self.reports = None;
                     Some(Input::Failed(Failure::StreamEnded))
@@ -231,6 +232,7 @@ impl Driver {
             headers: o.headers.clone(),
             method: o.method,
             body: o.body.clone(),
+            fetch: o.fetch.clone(),
             event_types: self.event_types.clone(),
             max_event_size: o.max_event_size,
             last_event_id_param: o.last_event_id_param.clone(),

@@ -49,6 +49,8 @@ enum Command {
     Listen(String),
     /// Close for good.
     Close,
+    /// Drop the connection and open a new one now.
+    Reconnect,
     /// A page-lifecycle signal.
     Page(PageSignal),
 }
@@ -151,6 +153,7 @@ impl Client {
             has_retry_hook: o.retry_hook.is_some(),
             last_event_id: o.last_event_id.clone().unwrap_or_default(),
             last_event_id_param: o.last_event_id_param.clone(),
+            close_on_end: o.close_on_end,
         };
         let engine = Rc::new(RefCell::new(Engine::new(config, env::now())));
         let shared = Rc::new(RefCell::new(Shared::default()));
@@ -304,6 +307,13 @@ impl Client {
     /// and [`typed`](Self::typed) register their names by themselves.
     pub fn listen_for(&self, name: String) {
         let _ = self.commands.unbounded_send(Command::Listen(name));
+    }
+
+    /// Drops the connection and opens a new one at once, resuming after the last event
+    /// delivered (for example after changing what the server should send). Not counted as
+    /// a failure by the reconnection policy; nothing happens once the client is closed.
+    pub fn reconnect(&self) {
+        let _ = self.commands.unbounded_send(Command::Reconnect);
     }
 
     /// Closes the connection for good. Every stream ends once the driver has released the

@@ -44,6 +44,8 @@ pub(crate) struct Config {
     pub(crate) last_event_id: String,
     /// The query parameter that carries the last event ID where no header can.
     pub(crate) last_event_id_param: String,
+    /// A clean end of the response body closes the client instead of reconnecting.
+    pub(crate) close_on_end: bool,
 }
 
 #[cfg(test)]
@@ -68,6 +70,7 @@ impl Config {
             has_retry_hook: false,
             last_event_id: String::new(),
             last_event_id_param: wasm_sse_codec::protocol::query::LAST_EVENT_ID.to_owned(),
+            close_on_end: false,
         }
     }
 }
@@ -107,6 +110,8 @@ pub(crate) enum Input {
     Timer,
     /// The user closed the client.
     Close,
+    /// The user asked for a new connection now, resuming after the last event.
+    Reconnect,
 }
 
 /// A page-lifecycle change.

@@ -77,4 +77,7 @@ pub enum CloseReason {
     Stopped(StopReason),
     /// The connection could not be created at all (for example the browser refused the URL).
     Error(Error),
+    /// The server ended the stream and the client was built to end with it
+    /// ([`ClientBuilder::close_on_end`](crate::ClientBuilder::close_on_end)).
+    Ended,
 }

@@ -176,6 +176,10 @@ impl Engine {
                     self.on_data(now);
                 }
             }
+            Input::End if self.config.close_on_end && self.is_connected() => {
+                self.push(Action::Cancel);
+                self.close(CloseReason::Ended);
+            }
             Input::End => self.on_end(Failure::StreamEnded, now),
             Input::Interrupted if self.is_connected() => {
                 if self.burst_evidence(now).is_some() {
@@ -200,6 +204,11 @@ impl Engine {
                     self.push(Action::Cancel);
                 }
                 self.close(CloseReason::Requested);
+            }
+            Input::Reconnect => {
+                // A retry hook being asked is answered by this instead.
+                self.pending_failure = None;
+                self.restart(now);
             }
         }
         self.run_due(now);

@@ -873,3 +873,62 @@ fn a_forced_event_source_is_re_created_with_the_query_parameter() {
         )]
     );
 }
+
+#[test]
+fn close_on_end_ends_the_client_at_a_clean_end_and_still_retries_failures() {
+    let config = Config {
+        close_on_end: true,
+        needs_fetch: true,
+        ..Config::testing("/e")
+    };
+    let (mut engine, actions) = started(config);
+    assert_eq!(connects(&actions), [TransportKind::Fetch]);
+    feed(&mut engine, Input::Open, ms(1));
+    // A lost connection or a 503 is a failure as ever: retried.
+    let actions = feed(&mut engine, Input::Failed(Failure::Network), ms(2));
+    assert!(matches!(
+        emitted(&actions)[1],
+        Lifecycle::Connecting { attempt: 1, .. }
+    ));
+    assert_eq!(next_attempt(&mut engine)[0].0, TransportKind::Fetch);
+    feed(&mut engine, Input::Open, secs(5));
+    let actions = feed(&mut engine, Input::End, secs(6));
+    assert_eq!(
+        actions,
+        [
+            Action::Cancel,
+            Action::Emit(Lifecycle::Closed {
+                reason: CloseReason::Ended
+            })
+        ]
+    );
+    assert_eq!(engine.ready_state(), ReadyState::Closed);
+}
+
+#[test]
+fn reconnect_drops_the_connection_and_resumes_at_once_without_counting_a_failure() {
+    let config = Config {
+        same_origin: true,
+        ..Config::testing("/e")
+    };
+    let (mut engine, _) = started(config);
+    feed(&mut engine, Input::Open, ms(1));
+    assert!(engine.admit(&mut Event::new("message", "x", "3")));
+    let actions = feed(&mut engine, Input::Reconnect, secs(1));
+    assert_eq!(actions[0], Action::Cancel);
+    assert_eq!(
+        emitted(&actions),
+        [Lifecycle::Connecting {
+            attempt: 0,
+            delay: Duration::ZERO,
+            transport: TransportKind::Fetch
+        }]
+    );
+    assert_eq!(
+        connect_requests(&actions),
+        [(TransportKind::Fetch, "/e".to_owned(), Some("3".to_owned()))]
+    );
+    // Once closed, nothing.
+    feed(&mut engine, Input::Close, secs(2));
+    assert_eq!(feed(&mut engine, Input::Reconnect, secs(3)), []);
+}

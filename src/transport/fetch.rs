@@ -35,7 +35,7 @@ use web_sys::{
 
 use super::eventsource::js_message;
 use super::quoted;
-use super::{Method, Request, Sink, TransportEvent};
+use super::{Body, Method, Request, Sink, TransportEvent};
 use crate::engine::reconnect::Failure;
 use crate::engine::response::{self, Head};
 use crate::{Error, Event};
@@ -68,7 +68,8 @@ impl FetchStream {
         let max_event_size = request.max_event_size;
         let signal = controller.signal();
         let task = Task::spawn(controller, async move {
-            let failure = stream(&fetch_request, max_event_size, &sink).await;
+            let started = prepared.start(&fetch_request);
+            let failure = stream(started, max_event_size, &sink).await;
             report_end(failure, &signal, &sink);
         });
         Ok(Self { _task: task })
@@ -77,8 +78,12 @@ impl FetchStream {
 
 /// Fetches and streams; returns why the stream ended, or `None` when it should end quietly
 /// (the sink is closed).
-async fn stream(request: &web_sys::Request, max_event_size: usize, sink: &Sink) -> Option<Failure> {
-    let response = match fetch(request).await {
+async fn stream(
+    started: Result<JsFuture, JsValue>,
+    max_event_size: usize,
+    sink: &Sink,
+) -> Option<Failure> {
+    let response = match into_response(started).await {
         Ok(response) => response,
         Err(_) => return Some(Failure::Network),
     };
@@ -220,13 +225,18 @@ impl Drop for Task {
 pub(crate) struct Prepared {
     init: RequestInit,
     headers: Headers,
+    /// The user's `fetch`, called instead of the global one.
+    fetch: Option<js_sys::Function>,
 }
 
 impl Prepared {
     /// Validates and builds the request options: method, headers (plus
     /// `Accept: text/event-stream`), body, credentials, `cache: "no-store"` and `signal`.
     pub(crate) fn new(request: &Request, signal: &AbortSignal) -> Result<Self, Error> {
-        if !js_sys::Reflect::has(&js_sys::global(), &JsValue::from_str("fetch")).unwrap_or(false) {
+        if request.fetch.is_none()
+            && !js_sys::Reflect::has(&js_sys::global(), &JsValue::from_str("fetch"))
+                .unwrap_or(false)
+        {
             return Err(Error::Unsupported("fetch is not available".to_owned()));
         }
         let headers = Headers::new().map_err(|e| Error::Unsupported(prefixed("Headers: ", &e)))?;
@@ -240,10 +250,7 @@ impl Prepared {
             .set("Accept", "text/event-stream")
             .map_err(|e| Error::Js(js_message(&e)))?;
         let init = RequestInit::new();
-        init.set_method(match request.method {
-            Method::Get => "GET",
-            Method::Post => "POST",
-        });
+        init.set_method(request.method.as_str());
         if let Some(body) = &request.body {
             if request.method == Method::Get {
                 return Err(Error::InvalidOption {
@@ -251,7 +258,10 @@ impl Prepared {
                     reason: "a GET request cannot have a body; use POST".to_owned(),
                 });
             }
-            init.set_body(&JsValue::from_str(body));
+            match body {
+                Body::Text(text) => init.set_body(&JsValue::from_str(text)),
+                Body::Js(value) => init.set_body(value),
+            }
         }
         init.set_headers(&headers);
         init.set_credentials(if request.with_credentials {
@@ -261,7 +271,23 @@ impl Prepared {
         });
         init.set_cache(RequestCache::NoStore);
         init.set_signal(Some(signal));
-        Ok(Self { init, headers })
+        Ok(Self {
+            init,
+            headers,
+            fetch: request.fetch.clone(),
+        })
+    }
+
+    /// Calls `fetch(request)` now, the user's or the global one: the request goes out
+    /// before the returned future is polled. Finish with [`into_response`].
+    pub(crate) fn start(&self, request: &web_sys::Request) -> Result<JsFuture, JsValue> {
+        let promise = match &self.fetch {
+            Some(fetch) => fetch
+                .call1(&JsValue::UNDEFINED, request)?
+                .dyn_into::<Promise>()?,
+            None => global_fetch(request)?,
+        };
+        Ok(JsFuture::from(promise))
     }
 
     /// Sets (or, for `None` and `""`, removes) the `Last-Event-ID` header of the requests
@@ -300,18 +326,14 @@ impl Prepared {
     }
 }
 
-/// `fetch(request)`, resolved to its `Response`.
+/// `fetch(request)` with the global `fetch`, resolved to its `Response` (the tests' own
+/// requests).
+#[cfg(all(test, target_arch = "wasm32"))]
 pub(crate) async fn fetch(request: &web_sys::Request) -> Result<Response, JsValue> {
-    into_response(start_fetch(request)).await
+    into_response(global_fetch(request).map(JsFuture::from)).await
 }
 
-/// Calls `fetch(request)` now: the request goes out before the returned future is polled
-/// (an `async fn` would only call it when first polled). Finish with [`into_response`].
-pub(crate) fn start_fetch(request: &web_sys::Request) -> Result<JsFuture, JsValue> {
-    global_fetch(request).map(JsFuture::from)
-}
-
-/// The response of a fetch started with [`start_fetch`].
+/// The response of a fetch started with [`Prepared::start`].
 pub(crate) async fn into_response(started: Result<JsFuture, JsValue>) -> Result<Response, JsValue> {
     started?.await?.dyn_into::<Response>()
 }

@@ -71,7 +71,7 @@ async fn fetch_posts_with_headers_and_body() {
     // `echo=1`: the dev server's first event describes the request it saw.
     let mut req = request(events_url(&format!("topic={topic}&closeAfter=0&echo=1")));
     req.method = crate::transport::Method::Post;
-    req.body = Some(r#"{"q":1}"#.to_owned());
+    req.body = Some(crate::transport::Body::Text(r#"{"q":1}"#.to_owned()));
     req.headers = vec![("X-Test".to_owned(), "1".to_owned())];
     let reports = run(&req).await;
     let seen = events(&reports);
@@ -104,7 +104,7 @@ fn fetch_refuses_invalid_options_synchronously() {
         "{err:?}"
     );
     let mut req = request(events_url("topic=x"));
-    req.body = Some("x".to_owned());
+    req.body = Some(crate::transport::Body::Text("x".to_owned()));
     let err = FetchStream::open(&req, sink.clone()).err().unwrap();
     assert!(
         matches!(err, Error::InvalidOption { option: "body", .. }),

@@ -44,7 +44,7 @@ use web_sys::AbortController;
 
 use super::fetch::{
     check_response, feed_chunk, into_response, new_abort_controller, pump, read_body, report_end,
-    start_fetch, Prepared, Pumped, Task,
+    Prepared, Pumped, Task,
 };
 use super::{with_query, Request, Sink, TransportEvent};
 use crate::engine::longpoll::{chain, early_poll_fits, fitting, pause_before_next};
@@ -140,7 +140,7 @@ impl Polls {
             .build_with_signal(&url, &controller.signal())?;
         Ok(Poll {
             after: after.map(str::to_owned),
-            response: Some(start_fetch(&request)),
+            response: Some(self.prepared.start(&request)),
             controller,
         })
     }

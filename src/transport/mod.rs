@@ -38,8 +38,10 @@ pub(crate) struct Request {
     pub(crate) headers: Vec<(String, String)>,
     /// Request method (not for `EventSource`).
     pub(crate) method: Method,
-    /// Request body, with `Method::Post`.
-    pub(crate) body: Option<String>,
+    /// Request body (not with `Method::Get`): a string, or any body `fetch` accepts.
+    pub(crate) body: Option<Body>,
+    /// A `fetch` to call instead of the global one.
+    pub(crate) fetch: Option<js_sys::Function>,
     /// Event types to listen for besides `message` (only `EventSource` needs them).
     pub(crate) event_types: Vec<String>,
     /// The largest event the parser accepts, in bytes.
@@ -47,6 +49,15 @@ pub(crate) struct Request {
     /// The query parameter that carries the last event ID where no header can
     /// (`EventSource` reconnects we start, long polling); default `lastEventId`.
     pub(crate) last_event_id_param: String,
+}
+
+/// A request body.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Body {
+    /// Text (a JS string once sent).
+    Text(String),
+    /// Any value `fetch` accepts as a body.
+    Js(wasm_bindgen::JsValue),
 }
 
 /// What a live transport reports to the client.

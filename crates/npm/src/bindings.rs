@@ -115,6 +115,11 @@ impl RawClient {
         taken
     }
 
+    /// Drops the connection and opens a new one now, resuming (see [`Client::reconnect`]).
+    pub fn reconnect(&self) {
+        self.client.reconnect();
+    }
+
     /// Makes sure events of type `name` are delivered (the browser's `EventSource` only
     /// delivers named events to listeners registered for the name); `json`: the type has an
     /// `on()` handler, so its data crosses as one JSON array (see [`Pending`]).
@@ -154,11 +159,33 @@ fn builder(url: String, o: &Object) -> Result<wasm_sse::ClientBuilder, JsValue> 
             }
         });
     }
-    if string(o, "method").as_deref() == Some("POST") {
-        b = b.method(Method::Post);
+    // Checked by the JS layer: one of these names.
+    let method = match string(o, "method").as_deref() {
+        Some("POST") => Method::Post,
+        Some("PUT") => Method::Put,
+        Some("PATCH") => Method::Patch,
+        Some("DELETE") => Method::Delete,
+        _ => Method::Get,
+    };
+    b = b.method(method);
+    // A string, or a body `fetch` takes as it is (`FormData`, `Blob`, ...).
+    let body = get(o, "body");
+    if !body.is_undefined() {
+        b = b.body_js(body);
     }
-    if let Some(body) = string(o, "body") {
-        b = b.body(body);
+    if let Ok(fetch) = get(o, "fetch").dyn_into::<Function>() {
+        b = b.fetch_with(fetch);
+    }
+    if let Some(yes) = get(o, "closeOnEnd").as_bool() {
+        b = b.close_on_end(yes);
+    }
+    // Called with a failure's `[type, status, detail]`; the JS layer makes the error.
+    if let Ok(hook) = get(o, "retryOn").dyn_into::<Function>() {
+        b = b.retry_on(move |f| {
+            let [kind, status, detail] = failure(f);
+            hook.call3(&JsValue::NULL, &kind, &status, &detail)
+                .is_ok_and(|verdict| verdict.is_truthy())
+        });
     }
     if let Some(r) = get(o, "reconnect").dyn_ref::<Object>() {
         let mut p = ReconnectPolicy::new();
@@ -321,6 +348,7 @@ fn encode(change: &Lifecycle) -> Array {
         }
         Lifecycle::Closed { reason } => match reason {
             CloseReason::Requested => {}
+            CloseReason::Ended => push(CloseReason::ENDED.into()),
             CloseReason::Stopped(stop) => match stop {
                 StopReason::NoContent => push(stop.kind().into()),
                 StopReason::Fatal(f) => failure(f).into_iter().for_each(push),
