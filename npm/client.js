@@ -516,7 +516,9 @@ export class SseClient extends EventTarget {
   #announceOpen(transport) {
     this.#opened = true;
     this.#setState(OPEN);
-    this.dispatchEvent(event('open', { transport: transport ?? this.#transport }));
+    // The response's status and headers (fetch streaming, long polling).
+    const [status, headers] = this.#raw?.response() ?? [];
+    this.dispatchEvent(event('open', { transport: transport ?? this.#transport, status, headers }));
   }
 
   /** Dispatches the events the wasm delivered since the last call, in order. */
@@ -569,6 +571,15 @@ export class SseClient extends EventTarget {
     }
   };
 
+  /** An HTTP status error gets the start of the response's body (`body`), if any. */
+  #withBody(error) {
+    if (error?.type === 'http-status') {
+      const body = this.#raw?.errorBody();
+      if (body !== undefined) error.body = body;
+    }
+    return error;
+  }
+
   #dispatchError(error) {
     this.dispatchEvent(event('error', { error, message: error.message }));
   }
@@ -602,7 +613,7 @@ export class SseClient extends EventTarget {
         if (!this.#opened) this.#announceOpen(change[1]);
         break;
       case 'failure': {
-        const error = failureError(change[1], change[2], change[3]);
+        const error = this.#withBody(failureError(change[1], change[2], change[3]));
         const opened = this.#opened;
         this.#lastFailure = error;
         this.#opened = false;
@@ -631,7 +642,7 @@ export class SseClient extends EventTarget {
         break;
       }
       case 'closed': {
-        const error = closeError(change);
+        const error = this.#withBody(closeError(change));
         this.#finish(change[1] ?? 'requested');
         if (error) this.#dispatchError(error);
         break;

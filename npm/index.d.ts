@@ -63,6 +63,11 @@ export class SseError extends Error {
   readonly status?: number;
   /** `http-status`: the response's `Retry-After`, in milliseconds. */
   readonly retryAfterMs?: number;
+  /**
+   * `http-status` (fetch streaming, long polling): the start of the response's body, at most
+   * 4 KiB of it as text, to show the server's message; absent when the body was empty.
+   */
+  readonly body?: string;
   /** `content-type`: the `Content-Type` received (`''` when missing). */
   readonly contentType?: string;
   /** `attempts-exhausted`: the reconnection attempts made in the outage. */
@@ -94,6 +99,13 @@ export interface SseMessageEvent<T extends string = string> extends MessageEvent
 export interface SseOpenEvent extends Event {
   readonly type: 'open';
   readonly transport: Transport;
+  /** The response's status (fetch streaming, long polling; not over `EventSource`). */
+  readonly status?: number;
+  /**
+   * The response's headers (fetch streaming, long polling). Cross-origin, only those the
+   * server lists in `Access-Control-Expose-Headers`.
+   */
+  readonly headers?: Headers;
 }
 
 /** `error`: a connection loss (the client reconnects), the final close, or a decode error. */

@@ -254,6 +254,14 @@ impl Driver {
             TransportEvent::Rejected => Input::Rejected,
             TransportEvent::Failed(Failure::StreamEnded) => Input::End,
             TransportEvent::Failed(failure) => Input::Failed(failure),
+            TransportEvent::Head(head) => {
+                self.shared.borrow_mut().response = Some(head);
+                return None;
+            }
+            TransportEvent::ErrorBody(text) => {
+                self.shared.borrow_mut().error_body = (!text.is_empty()).then_some(text);
+                return None;
+            }
         })
     }
 

@@ -38,7 +38,7 @@ use crate::engine::{
 use crate::handlers::{self, Handler, SharedHandlers};
 use crate::transport::Deliver;
 use crate::typed::{decode_data, variant_names, DecodeError, JsonStream, TypedStream};
-use crate::{env, Error, Event};
+use crate::{env, Error, Event, ResponseHead};
 use builder::Options;
 use driver::Driver;
 
@@ -71,6 +71,10 @@ struct Shared {
     /// The driver finished: every stream has ended.
     closed: bool,
     handlers: SharedHandlers,
+    /// The head of the last response accepted (fetch-based transports).
+    response: Option<ResponseHead>,
+    /// The start of the body of the last error response.
+    error_body: Option<String>,
 }
 
 impl Shared {
@@ -307,6 +311,21 @@ impl Client {
     /// and [`typed`](Self::typed) register their names by themselves.
     pub fn listen_for(&self, name: String) {
         let _ = self.commands.unbounded_send(Command::Listen(name));
+    }
+
+    /// The status and headers of the last response the client accepted over fetch
+    /// streaming or long polling (`None` before, and over `EventSource`, which does not
+    /// show them). Cross-origin, only the headers the server exposes
+    /// (`Access-Control-Expose-Headers`) are there.
+    pub fn response(&self) -> Option<ResponseHead> {
+        self.shared.borrow().response.clone()
+    }
+
+    /// The start of the body of the last error response (an HTTP status the client does
+    /// not accept), at most 4 KiB of it as text, so the application can show the server's
+    /// message; `None` when none came or it was empty.
+    pub fn error_body(&self) -> Option<String> {
+        self.shared.borrow().error_body.clone()
     }
 
     /// Drops the connection and opens a new one at once, resuming after the last event

@@ -35,7 +35,7 @@ use web_sys::{
 
 use super::eventsource::js_message;
 use super::quoted;
-use super::{Body, Method, Request, Sink, TransportEvent};
+use super::{Body, Method, Request, ResponseHead, Sink, TransportEvent, ERROR_BODY_LIMIT};
 use crate::engine::reconnect::Failure;
 use crate::engine::response::{self, Head};
 use crate::{Error, Event};
@@ -87,7 +87,7 @@ async fn stream(
         Ok(response) => response,
         Err(_) => return Some(Failure::Network),
     };
-    if let Err(failure) = check_response(&response) {
+    if let Err(failure) = accept(&response, sink).await {
         return Some(failure);
     }
     if sink.unbounded_send(TransportEvent::Open).is_err() {
@@ -342,6 +342,53 @@ pub(crate) async fn into_response(started: Result<JsFuture, JsValue>) -> Result<
 pub(crate) async fn read_body(response: &Response) -> Result<Vec<u8>, JsValue> {
     let buffer = JsFuture::from(response.array_buffer()?).await?;
     Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+/// Checks `response`'s head (see [`check_response`]) and reports it: its status and headers
+/// when it is accepted, the start of its body when its status is refused.
+pub(crate) async fn accept(response: &Response, sink: &Sink) -> Result<(), Failure> {
+    match check_response(response) {
+        Ok(()) => {
+            let head = ResponseHead {
+                status: response.status(),
+                headers: response.headers(),
+            };
+            let _ = sink.unbounded_send(TransportEvent::Head(head));
+            Ok(())
+        }
+        Err(failure) => {
+            if let Failure::Status { .. } = failure {
+                let text = body_start(response).await;
+                let _ = sink.unbounded_send(TransportEvent::ErrorBody(text));
+            }
+            Err(failure)
+        }
+    }
+}
+
+/// The first [`ERROR_BODY_LIMIT`] bytes of `response`'s body as text (invalid UTF-8 and a
+/// character cut at the limit become U+FFFD); the rest is never read.
+async fn body_start(response: &Response) -> String {
+    let mut bytes = Vec::new();
+    if let Some(body) = response.body() {
+        let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+        while bytes.len() < ERROR_BODY_LIMIT {
+            let Ok(read) = JsFuture::from(reader.read()).await else {
+                break;
+            };
+            let read: ReadableStreamReadResult = read.unchecked_into();
+            if read.get_done().unwrap_or(false) {
+                break;
+            }
+            match read.get_value().dyn_ref::<Uint8Array>() {
+                Some(chunk) => bytes.extend(chunk.to_vec()),
+                None => break,
+            }
+        }
+        let _ = reader.cancel();
+    }
+    bytes.truncate(ERROR_BODY_LIMIT);
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// Runs the engine's [response checks](crate::engine::response::check) on `response`'s head.

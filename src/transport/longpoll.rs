@@ -43,7 +43,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortController;
 
 use super::fetch::{
-    check_response, feed_chunk, into_response, new_abort_controller, pump, read_body, report_end,
+    accept, feed_chunk, into_response, new_abort_controller, pump, read_body, report_end,
     Prepared, Pumped, Task,
 };
 use super::{with_query, Request, Sink, TransportEvent};
@@ -169,7 +169,7 @@ impl Polls {
             let Ok(response) = into_response(pending).await else {
                 return Some(Failure::Network);
             };
-            if let Err(failure) = check_response(&response) {
+            if let Err(failure) = accept(&response, sink).await {
                 return Some(failure);
             }
             if sink.unbounded_send(TransportEvent::Polling(false)).is_err() {

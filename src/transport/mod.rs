@@ -88,6 +88,23 @@ pub(crate) enum TransportEvent {
     Rejected,
     /// The connection ended for this reason; the transport is finished.
     Failed(Failure),
+    /// The head of the response just accepted (fetch-based transports), before `Open`.
+    Head(ResponseHead),
+    /// The start of an error response's body (at most [`ERROR_BODY_LIMIT`] bytes, as
+    /// text), before the `Failed` of its status.
+    ErrorBody(String),
+}
+
+/// How much of an error response's body the client keeps for the application.
+pub(crate) const ERROR_BODY_LIMIT: usize = 4096;
+
+/// The status and headers of a response the client accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseHead {
+    /// The HTTP status (200).
+    pub status: u16,
+    /// The response's headers (those the server exposes, cross-origin).
+    pub headers: web_sys::Headers,
 }
 
 /// Delivers one event to the client's subscribers, synchronously, and hands it back once

@@ -54,6 +54,11 @@ const expected = {
   'retryOn declines': { type: 'http-status', status: 401, fatal: true, readyState: 2 },
   'reconnect()': { data: ['1', '2'], opens: 2, states: [1, 0, 1, 2] },
   'closeOnEnd after a cut': { data: ['1', '2', '3'], errors: ['network'], reason: 'ended' },
+  'response details': {
+    fetch: { status: 200, requestId: 'r-7' },
+    'long-poll': { status: 200, requestId: 'r-7' },
+    error: { type: 'http-status', status: 403, length: 4096, start: 'forbidden: ' },
+  },
   'closeOnEnd refuses eventsource and long-poll': ['invalid-option closeOnEnd', 'invalid-option closeOnEnd'],
 };
 

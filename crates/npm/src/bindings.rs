@@ -115,6 +115,22 @@ impl RawClient {
         taken
     }
 
+    /// `[status, headers]` of the last response accepted (see [`Client::response`]), or
+    /// `undefined`.
+    pub fn response(&self) -> JsValue {
+        match self.client.response() {
+            Some(head) => Array::of2(&int(head.status), &head.headers).into(),
+            None => JsValue::UNDEFINED,
+        }
+    }
+
+    /// The start of the last error response's body (see [`Client::error_body`]), or
+    /// `undefined`.
+    #[wasm_bindgen(js_name = errorBody)]
+    pub fn error_body(&self) -> Option<String> {
+        self.client.error_body()
+    }
+
     /// Drops the connection and opens a new one now, resuming (see [`Client::reconnect`]).
     pub fn reconnect(&self) {
         self.client.reconnect();

@@ -107,6 +107,21 @@ export const scenarios = {
     const error = await next(client, 'error');
     return { type: error.error.type, status: error.error.status, fatal: error.error.fatal, readyState: client.readyState };
   },
+  // The open event carries the response's status and headers; an HTTP error the start of
+  // its body.
+  async 'response details'(SseClient, { local }) {
+    const out = {};
+    for (const transport of ['fetch', 'long-poll']) {
+      const client = new SseClient(`${local}/head`, { transport });
+      const open = await next(client, 'open');
+      client.close();
+      out[transport] = { status: open.status, requestId: open.headers.get('x-request-id') };
+    }
+    const refused = new SseClient(`${local}/refuse`, { transport: 'fetch' });
+    const { error } = await next(refused, 'error');
+    out.error = { type: error.type, status: error.status, length: error.body.length, start: error.body.slice(0, 11) };
+    return out;
+  },
   // reconnect(): a new connection now, resuming after the last event; nothing twice.
   async 'reconnect()'(SseClient, { dev }) {
     const topic = `reconnect-${Math.random()}`;
