@@ -79,6 +79,10 @@ function flatHeaders(headers) {
   return entries.flatMap(([name, value]) => [String(name), String(value)]);
 }
 
+/** A body fetch sends as it is: `FormData`, `URLSearchParams`, `Blob`, buffers. */
+const isRawBody = (body) => ArrayBuffer.isView(body) || body instanceof ArrayBuffer
+  || [globalThis.FormData, globalThis.URLSearchParams, globalThis.Blob].some((type) => type && body instanceof type);
+
 const isNumber = (v) => typeof v === 'number' && v >= 0 && !Number.isNaN(v);
 
 /** Checks the user's options and builds the plain object the wasm side reads. */
@@ -107,9 +111,7 @@ function normalize(options) {
   if (body != null) {
     // Strings and what fetch sends as it is (FormData, URLSearchParams, Blob, buffers) go
     // through; other objects are sent as JSON.
-    const raw = typeof body === 'string' || ArrayBuffer.isView(body) || body instanceof ArrayBuffer
-      || [globalThis.FormData, globalThis.URLSearchParams, globalThis.Blob].some((type) => type && body instanceof type);
-    if (raw) {
+    if (typeof body === 'string' || isRawBody(body)) {
       out.body = body;
     } else if (typeof body === 'object') {
       out.body = JSON.stringify(body);
@@ -389,8 +391,23 @@ export class SseClient extends EventTarget {
    * Drops the connection and opens a new one at once, resuming after the last event (not
    * counted as a failure). `readyState` is CONNECTING until the new connection's `open`.
    */
-  reconnect() {
+  reconnect({ url, body } = {}) {
     if (!this.#raw) return;
+    if (url !== undefined) {
+      let resolved;
+      try {
+        resolved = new URL(String(url), globalThis.location?.href);
+      } catch (cause) {
+        throw new SseError('invalid-url', `invalid URL ${JSON.stringify(String(url))}`, { cause, fatal: false });
+      }
+      this.#url = resolved.href;
+      this.#origin = resolved.origin;
+      this.#raw.setUrl(this.#url);
+    }
+    if (body !== undefined) {
+      const raw = typeof body === 'string' || isRawBody(body);
+      this.#raw.setBody(raw ? body : JSON.stringify(body));
+    }
     this.#opened = false;
     this.#setState(CONNECTING);
     this.#raw.reconnect();

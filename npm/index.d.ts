@@ -312,10 +312,11 @@ export class SseClient<Events extends Record<string, unknown> = Record<string, u
 
   /**
    * Drops the connection and opens a new one at once, resuming after the last event (not
-   * counted as a failure): after changing what the server should send, for example.
-   * `readyState` is `CONNECTING` until the new connection's `open`.
+   * counted as a failure). `url` and `body` (as the options take them) replace the
+   * request's from this attempt on: for an app whose filter or cursor changes, or from
+   * `retryOn`. `readyState` is `CONNECTING` until the new connection's `open`.
    */
-  reconnect(): void;
+  reconnect(changes?: { url?: string | URL; body?: SseClientOptions['body'] }): void;
   /** Closes the connection for good and releases everything; no event fires afterwards. */
   close(): void;
   /** Same as `close()`. */

@@ -32,9 +32,9 @@ mod vocabulary;
 
 pub use client::{Client, ClientBuilder, EventStream, HeaderProvider, LifecycleStream, RetryHook};
 pub use engine::reconnect;
-pub use transport::ResponseHead;
 pub use engine::{CloseReason, Lifecycle, Method, ReadyState, TransportKind};
 pub use error::Error;
 pub use event::Event;
 pub use handlers::Handler;
+pub use transport::ResponseHead;
 pub use typed::{DecodeError, DecodeErrorKind, JsonStream, Message, TypedStream};

@@ -147,6 +147,15 @@ impl Driver {
                 }
                 Step::Command(Some(Command::Page(signal))) => Some(Input::Page(signal)),
                 Step::Command(Some(Command::Reconnect)) => Some(Input::Reconnect),
+                Step::Command(Some(Command::SetUrl(url))) => {
+                    let same_origin = env::is_same_origin(&url);
+                    self.engine.borrow_mut().set_url(url, same_origin);
+                    None
+                }
+                Step::Command(Some(Command::SetBody(body))) => {
+                    self.options.body = Some(body);
+                    None
+                }
                 Step::Report(None) => {
                     self.reports = None;
                     Some(Input::Failed(Failure::StreamEnded))

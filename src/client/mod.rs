@@ -36,7 +36,7 @@ use crate::engine::{
     CloseReason, Config, Engine, Lifecycle, PageSignal, ReadyState, TransportKind,
 };
 use crate::handlers::{self, Handler, SharedHandlers};
-use crate::transport::Deliver;
+use crate::transport::{Body, Deliver};
 use crate::typed::{decode_data, variant_names, DecodeError, JsonStream, TypedStream};
 use crate::{env, Error, Event, ResponseHead};
 use builder::Options;
@@ -51,6 +51,10 @@ enum Command {
     Close,
     /// Drop the connection and open a new one now.
     Reconnect,
+    /// Use this URL from the next connection attempt on.
+    SetUrl(String),
+    /// Send this body from the next connection attempt on.
+    SetBody(Body),
     /// A page-lifecycle signal.
     Page(PageSignal),
 }
@@ -326,6 +330,32 @@ impl Client {
     /// message; `None` when none came or it was empty.
     pub fn error_body(&self) -> Option<String> {
         self.shared.borrow().error_body.clone()
+    }
+
+    /// Uses `url` from the next connection attempt on (for example when the filter or
+    /// cursor of an app changes); [`reconnect`](Self::reconnect) to switch at once. The
+    /// transport choice follows the new URL's origin.
+    pub fn set_url(&mut self, url: impl Into<String>) {
+        self.url = url.into();
+        let _ = self
+            .commands
+            .unbounded_send(Command::SetUrl(self.url.clone()));
+    }
+
+    /// Sends `body` as text from the next connection attempt on (see
+    /// [`ClientBuilder::body`]).
+    pub fn set_body(&self, body: impl Into<String>) {
+        let _ = self
+            .commands
+            .unbounded_send(Command::SetBody(Body::Text(body.into())));
+    }
+
+    /// Sends `body`, any value `fetch` accepts, from the next connection attempt on (see
+    /// [`ClientBuilder::body_js`]).
+    pub fn set_body_js(&self, body: wasm_bindgen::JsValue) {
+        let _ = self
+            .commands
+            .unbounded_send(Command::SetBody(Body::Js(body)));
     }
 
     /// Drops the connection and opens a new one at once, resuming after the last event

@@ -150,6 +150,12 @@ impl Engine {
         engine
     }
 
+    /// Uses `url` (of the page's origin or not) from the next attempt on.
+    pub(crate) fn set_url(&mut self, url: String, same_origin: bool) {
+        self.config.url = url;
+        self.config.same_origin = same_origin;
+    }
+
     /// Sets the page's state before the first attempt (online, hidden).
     pub(crate) fn set_page(&mut self, online: bool, hidden: bool) {
         self.online = online;

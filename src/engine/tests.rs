@@ -932,3 +932,16 @@ fn reconnect_drops_the_connection_and_resumes_at_once_without_counting_a_failure
     feed(&mut engine, Input::Close, secs(2));
     assert_eq!(feed(&mut engine, Input::Reconnect, secs(3)), []);
 }
+
+#[test]
+fn a_new_url_is_used_from_the_next_attempt_and_chooses_by_its_origin() {
+    let (mut engine, actions) = started(Config::testing("https://other.example/e"));
+    assert_eq!(connects(&actions), [TransportKind::EventSource]);
+    feed(&mut engine, Input::Open, ms(1));
+    engine.set_url("/mine".to_owned(), true);
+    let actions = feed(&mut engine, Input::Reconnect, ms(2));
+    assert_eq!(
+        connect_requests(&actions),
+        [(TransportKind::Fetch, "/mine".to_owned(), None)]
+    );
+}

@@ -43,8 +43,8 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortController;
 
 use super::fetch::{
-    accept, feed_chunk, into_response, new_abort_controller, pump, read_body, report_end,
-    Prepared, Pumped, Task,
+    accept, feed_chunk, into_response, new_abort_controller, pump, read_body, report_end, Prepared,
+    Pumped, Task,
 };
 use super::{with_query, Request, Sink, TransportEvent};
 use crate::engine::longpoll::{chain, early_poll_fits, fitting, pause_before_next};

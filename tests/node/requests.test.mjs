@@ -53,6 +53,7 @@ const expected = {
   'retryOn refreshes a token': { data: 'ok', calls: 2, asked: ['http-status 401'] },
   'retryOn declines': { type: 'http-status', status: 401, fatal: true, readyState: 2 },
   'reconnect()': { data: ['1', '2'], opens: 2, states: [1, 0, 1, 2] },
+  'reconnect() with a new URL and body': { first: 'POST first', second: 'POST {"second":true}', url: '?v=2' },
   'closeOnEnd after a cut': { data: ['1', '2', '3'], errors: ['network'], reason: 'ended' },
   'response details': {
     fetch: { status: 200, requestId: 'r-7' },

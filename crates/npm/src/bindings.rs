@@ -131,6 +131,18 @@ impl RawClient {
         self.client.error_body()
     }
 
+    /// Uses `url` (absolute) from the next connection attempt on.
+    #[wasm_bindgen(js_name = setUrl)]
+    pub fn set_url(&mut self, url: String) {
+        self.client.set_url(url);
+    }
+
+    /// Sends `body` (anything `fetch` takes) from the next connection attempt on.
+    #[wasm_bindgen(js_name = setBody)]
+    pub fn set_body(&self, body: JsValue) {
+        self.client.set_body_js(body);
+    }
+
     /// Drops the connection and opens a new one now, resuming (see [`Client::reconnect`]).
     pub fn reconnect(&self) {
         self.client.reconnect();

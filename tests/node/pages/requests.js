@@ -145,6 +145,16 @@ export const scenarios = {
     client.close();
     return { data, opens, states };
   },
+  // reconnect({ url, body }): the next connections use them.
+  async 'reconnect() with a new URL and body'(SseClient, { local }) {
+    const client = new SseClient(`${local}/method?v=1`, { method: 'POST', body: 'first' });
+    const first = await next(client, 'message');
+    client.reconnect({ url: `${local}/method?v=2`, body: { second: true } });
+    const second = await next(client, 'message', (e) => e.data !== first.data);
+    const url = client.url;
+    client.close();
+    return { first: first.data, second: second.data, url: new URL(url).search };
+  },
   // closeOnEnd: a lost connection still resumes; the clean end closes.
   async 'closeOnEnd after a cut'(SseClient, { local }) {
     const client = new SseClient(`${local}/cut-then-end`, {
