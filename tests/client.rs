@@ -142,12 +142,13 @@ async fn server_retry_sets_the_floor_of_the_delay() {
         "{}/events?topic={topic}&{RETRY}=700&{CLOSE_AFTER}=1",
         server()
     ))
+    .transport(TransportKind::Fetch)
     .last_event_id("0")
     .reconnect(quick())
     .connect()
     .unwrap();
     let lifecycle = client.lifecycle();
-    // Three events: three connections (EventSource, then fetch twice).
+    // Three events: three connections.
     let _: Vec<Event> = within(15, client.events().take(3).collect()).await;
     client.close();
     let delays: Vec<Duration> = within(5, lifecycle.collect::<Vec<_>>())
@@ -158,13 +159,47 @@ async fn server_retry_sets_the_floor_of_the_delay() {
             _ => None,
         })
         .collect();
-    // The native EventSource hides `retry:`; once over fetch, the client sees it and waits
-    // at least 700 ms, far above the policy's own 20 ms.
+    // The client sees `retry:` and waits at least 700 ms, far above the policy's 20 ms.
     assert!(delays.len() >= 3, "{delays:?}");
     assert!(
-        delays[2..].iter().all(|d| *d >= Duration::from_millis(700)),
+        delays[1..].iter().all(|d| *d >= Duration::from_millis(700)),
         "{delays:?}"
     );
+}
+
+#[wasm_bindgen_test]
+async fn an_event_source_s_own_reconnection_honours_retry_and_resumes() {
+    let topic = fresh_topic("retry-es");
+    publish_many(&topic, 6).await;
+    let client = Client::builder(format!(
+        "{}/events?topic={topic}&{RETRY}=700&{CLOSE_AFTER}=1",
+        server()
+    ))
+    .transport(TransportKind::EventSource)
+    .last_event_id("0")
+    .reconnect(quick())
+    .connect()
+    .unwrap();
+    let lifecycle = client.lifecycle();
+    let mut events = client.events();
+    let mut times = Vec::new();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let event = within(10, events.next()).await.unwrap();
+        times.push(js_sys::Date::now());
+        ids.push(event.last_event_id);
+    }
+    client.close();
+    // One event per connection, none twice: each reconnection of the browser resumed.
+    assert_eq!(ids, ["1", "2", "3"]);
+    // The browser waits the server's `retry:` itself between its connections.
+    assert!(times.windows(2).all(|w| w[1] - w[0] >= 650.0), "{times:?}");
+    let changes: Vec<Lifecycle> = within(5, lifecycle.collect()).await;
+    let reconnects = changes
+        .iter()
+        .filter(|c| matches!(c, Lifecycle::Connecting { attempt, .. } if *attempt > 0))
+        .count();
+    assert_eq!(reconnects, 2, "{changes:?}");
 }
 
 #[wasm_bindgen_test]
@@ -422,4 +457,64 @@ async fn handlers_run_synchronously_with_decoded_events() {
     let other = within(10, client.subscribe("other").next()).await.unwrap();
     assert_eq!(other.data, "x");
     assert_eq!(*log.borrow(), ["tick 1 1", "2 0", "tick 3 2", "other x"]);
+}
+
+#[wasm_bindgen_test]
+async fn close_on_end_ends_the_client_with_the_stream() {
+    let topic = fresh_topic("c-one-shot");
+    publish_many(&topic, 2).await;
+    let client = Client::builder(format!("{}/events?topic={topic}&{CLOSE_AFTER}=2", server()))
+        .last_event_id("0")
+        .close_on_end(true)
+        .connect()
+        .unwrap();
+    let events = client.events();
+    let changes = until_closed(&client).await;
+    assert_eq!(closed_reason(&changes), Some(CloseReason::Ended));
+    assert_eq!(client.transport(), Some(TransportKind::Fetch));
+    let delivered: Vec<Event> = within(5, events.collect()).await;
+    assert_eq!(delivered.len(), 2);
+    assert!(!changes
+        .iter()
+        .any(|c| matches!(c, Lifecycle::Reconnecting { .. })));
+}
+
+#[wasm_bindgen_test]
+async fn a_form_data_body_goes_through_the_custom_fetch_and_the_head_is_kept() {
+    let form = web_sys::FormData::new().unwrap();
+    form.append_with_str("field", "value").unwrap();
+    // A fetch that counts its calls, then calls the global one.
+    let fetch = js_sys::Function::new_with_args(
+        "request",
+        "globalThis.__sseFetches = (globalThis.__sseFetches ?? 0) + 1; return fetch(request);",
+    );
+    let client = Client::builder(format!(
+        "{}/events?topic={}&echo=1",
+        server(),
+        fresh_topic("c-form")
+    ))
+    .method(wasm_sse::Method::Post)
+    .body_js(form.into())
+    .fetch_with(fetch)
+    .connect()
+    .unwrap();
+    let echo = within(10, client.subscribe("request").next())
+        .await
+        .unwrap();
+    let seen: serde_json::Value = serde_json::from_str(&echo.data).unwrap();
+    assert_eq!(seen["method"], "POST");
+    let content_type = seen["headers"]["content-type"].as_str().unwrap();
+    assert!(content_type.starts_with("multipart/form-data"), "{seen}");
+    assert!(
+        seen["body"].as_str().unwrap().contains("name=\"field\""),
+        "{seen}"
+    );
+    let calls = js_sys::Reflect::get(&js_sys::global(), &"__sseFetches".into()).unwrap();
+    assert_eq!(calls.as_f64(), Some(1.0));
+    let head = client.response().unwrap();
+    assert_eq!(head.status, 200);
+    assert_eq!(
+        head.headers.get("content-type").unwrap().as_deref(),
+        Some("text/event-stream")
+    );
 }
