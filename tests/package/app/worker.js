@@ -1,0 +1,12 @@
+// A module worker: import maps do not reach workers, so the package's browser entry is
+// imported by its path. Top-level await in the entry is allowed here.
+import { SseClient, version } from '/node_modules/wasm-sse/dist/index.js';
+import { consume } from './consume.js';
+
+self.onmessage = async ({ data }) => {
+  try {
+    self.postMessage({ version: version(), ...(await consume(SseClient, data.url, data.count)) });
+  } catch (e) {
+    self.postMessage({ error: String(e) });
+  }
+};
