@@ -3,10 +3,9 @@
 import { SseClient, version } from '/node_modules/wasm-sse/dist/index.js';
 import { consume } from './consume.js';
 
-self.onmessage = async ({ data }) => {
-  try {
-    self.postMessage({ version: version(), ...(await consume(SseClient, data.url, data.count)) });
-  } catch (e) {
-    self.postMessage({ error: String(e) });
-  }
-};
+const params = new URL(import.meta.url).searchParams;
+try {
+  self.postMessage({ version: version(), ...(await consume(SseClient, params.get('url'), Number(params.get('count')))) });
+} catch (e) {
+  self.postMessage({ error: String(e) });
+}
