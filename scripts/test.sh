@@ -101,6 +101,7 @@ SSE_DEVSERVER_URL=$DEVSERVER_URL cargo test -p wasm-sse --target wasm32-unknown-
 step "Leptos and Yew hooks (headless Chromium)"
 SSE_DEVSERVER_URL=$DEVSERVER_URL cargo test -p wasm-sse-leptos -p wasm-sse-yew --target wasm32-unknown-unknown
 cargo test -p wasm-sse-hooks -p wasm-sse-leptos -p wasm-sse-yew --lib --tests # host: server rendering opens nothing
+cargo test -p wasm-sse-hooks --doc
 
 step "demo page (headless Chromium, screenshot in .tmp/demo.png)"
 node scripts/demo-check.mjs "$DEVSERVER_URL"
