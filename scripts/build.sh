@@ -28,7 +28,7 @@ node_modules/.bin/wasm-opt --minify-imports-and-exports-and-modules --strip-targ
   dist/wasm_sse_bg.wasm -o dist/wasm_sse_bg.wasm > dist/names.json
 node scripts/minify-names.mjs dist/names.json
 rm dist/names.json
-cp npm/index.d.ts dist/
+cp npm/index.d.ts npm/init.d.ts dist/
 # The SseClient layer and wasm-bindgen's glue ship minified (Oxc's minifier, in rolldown):
 # without comments and whitespace, with short local names (smaller gzipped than comment
 # stripping alone). Only mangling: no compression passes, which rewrite the code;
@@ -49,7 +49,7 @@ node --input-type=module -e "
   writeFileSync('dist/wasm_sse.js', minify('dist/wasm_sse.js'));
   // The entry points only lose their comment lines (110 B gzipped for index.js): their
   // new URL('./wasm_sse_bg.wasm', import.meta.url) stays exactly the form bundlers look for.
-  for (const file of ['index.js', 'node.js']) {
+  for (const file of ['index.js', 'node.js', 'init.js']) {
     writeFileSync('dist/' + file, readFileSync('npm/' + file, 'utf8').replace(/^\\/\\/.*\\n/gm, ''));
   }
 "

@@ -59,8 +59,13 @@ step "native tests"
 cargo test
 
 step "docs (warnings are errors: broken intra-doc links too)"
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p wasm-sse -p wasm-sse-codec
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p wasm-sse --target wasm32-unknown-unknown
+# The libraries as docs.rs builds them: the client crates for wasm32, the others natively.
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --lib -p wasm-sse -p wasm-sse-codec -p wasm-sse-devserver
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p wasm-sse -p wasm-sse-hooks -p wasm-sse-leptos -p wasm-sse-yew \
+  --target wasm32-unknown-unknown
+
+step "docs check: links and anchors resolve, the testing guide's code is the code of its tests"
+node scripts/check-docs.mjs
 fi
 
 if in_tier full; then
@@ -85,7 +90,8 @@ node scripts/check-exports.mjs
 step "dev server"
 # shellcheck source=scripts/devserver.sh
 source scripts/devserver.sh
-start_devserver
+# /orders replays the testing guide's orders (docs/testing.md, tests/guide.rs).
+start_devserver --replay /orders=tests/guide/orders.sse
 
 step "browser tests (headless Chromium)"
 export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
@@ -95,6 +101,7 @@ SSE_DEVSERVER_URL=$DEVSERVER_URL cargo test -p wasm-sse --target wasm32-unknown-
 step "Leptos and Yew hooks (headless Chromium)"
 SSE_DEVSERVER_URL=$DEVSERVER_URL cargo test -p wasm-sse-leptos -p wasm-sse-yew --target wasm32-unknown-unknown
 cargo test -p wasm-sse-hooks -p wasm-sse-leptos -p wasm-sse-yew --lib --tests # host: server rendering opens nothing
+cargo test -p wasm-sse-hooks --doc
 
 step "demo page (headless Chromium, screenshot in .tmp/demo.png)"
 node scripts/demo-check.mjs "$DEVSERVER_URL"
@@ -103,6 +110,22 @@ fi
 if in_tier full; then
 step "package size"
 node scripts/size.mjs
+
+step "npm package from a clean clone: pack, publint, attw, then Node, Deno, Bun, Chromium (ESM, workers)"
+node --test --test-reporter=spec tests/package/
+# The Node tests below install this tarball (the Vite app and the installed-package pages).
+WASM_SSE_TARBALL="$PWD/.tmp/package/wasm-sse-$(node -p "require('./package.json').version").tgz"
+export WASM_SSE_TARBALL
+
+step "crates: cargo package (every crate meant for crates.io, built from its packaged sources)"
+cargo package --workspace --locked --allow-dirty --exclude wasm-sse-codec-bench --exclude wasm-sse-npm \
+  --exclude wasm-sse-loadtest --exclude wasm-sse-test-support --exclude leptos-app --exclude yew-app
+
+step "dev server installs as a user installs it (cargo install --path crates/devserver)"
+rm -rf .tmp/install
+cargo install --quiet --locked --path crates/devserver --root .tmp/install --target-dir "${CARGO_TARGET_DIR:-target}"
+.tmp/install/bin/sse-devserver --version | grep -qx "sse-devserver $(node -p "require('./package.json').version")"
+.tmp/install/bin/sse-devserver --help | grep -q -- '--replay'
 fi
 
 if in_tier browser; then

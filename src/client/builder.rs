@@ -24,6 +24,32 @@ pub type HeaderProvider =
     Rc<dyn Fn() -> LocalBoxFuture<'static, Result<Vec<(String, String)>, String>>>;
 
 /// Builds a [`Client`]; start with [`Client::builder`].
+///
+/// Every option has a default, stated on its method; [`connect`](Self::connect) checks them
+/// and opens the connection.
+///
+/// # Example
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use wasm_sse::reconnect::ReconnectPolicy;
+/// use wasm_sse::Client;
+///
+/// # async fn fresh_token() -> Result<String, String> { Ok(String::new()) }
+/// # fn demo() -> Result<(), wasm_sse::Error> {
+/// let client = Client::builder("/events?topic=orders")
+///     // Called before every connection attempt, so a reconnection sends a fresh token.
+///     .headers_with(|| async {
+///         let token = fresh_token().await?;
+///         Ok(vec![("authorization".to_string(), format!("Bearer {token}"))])
+///     })
+///     .reconnect(ReconnectPolicy::new().max_delay(Duration::from_secs(10)).max_attempts(20))
+///     .idle_timeout(Duration::from_secs(45))
+///     .connect()?;
+/// # drop(client);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 #[must_use = "a builder does nothing until `.connect()`"]
 pub struct ClientBuilder {

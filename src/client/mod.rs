@@ -110,6 +110,41 @@ fn fast_path(engine: Rc<RefCell<Engine>>, shared: Rc<RefCell<Shared>>) -> Delive
 ///
 /// Dropping the client closes it: the connection is closed, its listeners and timers are
 /// released, and every stream it handed out ends.
+///
+/// # Example
+///
+/// Streams and handlers side by side; both see every event once, in order, across
+/// reconnections.
+///
+/// ```no_run
+/// use futures::StreamExt;
+/// use wasm_sse::{Client, Lifecycle};
+///
+/// #[derive(serde::Deserialize)]
+/// struct Tick {
+///     count: u64,
+/// }
+///
+/// # async fn demo() -> Result<(), wasm_sse::Error> {
+/// let client = Client::connect("/events?topic=demo")?;
+///
+/// // A synchronous handler, called in the event's own browser task; removed when dropped.
+/// let _handler = client.on_json::<Tick>("tick", |tick, event| {
+///     if let Ok(tick) = tick {
+///         web_sys::console::log_1(&format!("{} (id {})", tick.count, event.last_event_id).into());
+///     }
+/// });
+///
+/// // A stream of lifecycle changes: connecting, open, reconnecting, closed.
+/// let mut lifecycle = client.lifecycle();
+/// while let Some(change) = lifecycle.next().await {
+///     if let Lifecycle::Closed { reason } = change {
+///         web_sys::console::warn_1(&format!("closed: {reason:?}").into());
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[must_use = "dropping the client closes the connection"]
 pub struct Client {
     url: String,

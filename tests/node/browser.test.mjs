@@ -1,7 +1,8 @@
-// The package as users install it: `npm pack`, install the tarball into a temporary project,
-// then run against that install: a Node ESM script, and pages in headless Chromium served by a
-// second dev server (`--www tests/node/pages --pkg <installed dist>`): plain ESM, a module
-// worker, and the EventSource-compatibility suite (same body against EventSource and SseClient).
+// The package as users install it: `npm pack` (or WASM_SSE_TARBALL, as in vite.test.mjs),
+// install the tarball into a temporary project, then run against that install: a Node ESM
+// script, and pages in headless Chromium served by a second dev server (`--www
+// tests/node/pages --pkg <installed dist>`): plain ESM, a module worker, and the
+// EventSource-compatibility suite (same body against EventSource and SseClient).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -28,11 +29,14 @@ let browser;
 before(async () => {
   if (skip) return;
   tmp = mkdtempSync(join(tmpdir(), 'wasm-sse-pack-'));
-  const [{ filename }] = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: root, encoding: 'utf8' }));
+  // WASM_SSE_TARBALL: the tarball packed from a clean clone by tests/package (the full tier);
+  // otherwise this tree's dist/ as built, packed without running `prepack` (the build) again.
+  const tarball = process.env.WASM_SSE_TARBALL || join(tmp, JSON.parse(execFileSync('npm',
+    ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], { cwd: root, encoding: 'utf8' }))[0].filename);
   project = join(tmp, 'consumer');
   execFileSync('mkdir', ['-p', project]);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', join(tmp, filename)], { cwd: project, stdio: 'pipe' });
+  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball], { cwd: project, stdio: 'pipe' });
 
   devserver = await startDevServer({
     bin: server,

@@ -1,5 +1,6 @@
-// The package through Vite, as an app author meets it: `npm pack`, install the tarball into a
-// temporary project holding the small app in tests/node/vite-app (index.html + main.js with
+// The package through Vite, as an app author meets it: `npm pack` (or the clean clone's tarball
+// in WASM_SSE_TARBALL), install the tarball into a temporary project holding the small app in
+// tests/node/vite-app (index.html + main.js with
 // `import { SseClient } from 'wasm-sse'`, no Vite config), `vite build`, serve the built dist/
 // with `vite preview` on another loopback port and open it in headless Chromium. The page
 // connects to the dev server (a cross-origin URL the dev server's default loopback allowlist
@@ -72,12 +73,15 @@ function stop(child) {
 before(async () => {
   if (skip) return;
   tmp = mkdtempSync(join(tmpdir(), 'wasm-sse-vite-'));
-  const [{ filename }] = JSON.parse(execFileSync('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: root, encoding: 'utf8', timeout: 60_000 }));
+  // WASM_SSE_TARBALL: the tarball packed from a clean clone by tests/package (the full tier);
+  // otherwise this tree's dist/ as built, packed without running `prepack` (the build) again.
+  const tarball = process.env.WASM_SSE_TARBALL || join(tmp, JSON.parse(execFileSync('npm',
+    ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], { cwd: root, encoding: 'utf8', timeout: 60_000 }))[0].filename);
   project = join(tmp, 'app');
   mkdirSync(project);
   cpSync(join(root, 'tests/node/vite-app'), project, { recursive: true });
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'vite-consumer', private: true, type: 'module' }));
-  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', join(tmp, filename)],
+  execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tarball],
     { cwd: project, stdio: 'pipe', timeout: 60_000 });
   const { launchChromium } = await import('../../scripts/chromium.mjs');
   browser = await launchChromium();

@@ -141,6 +141,27 @@ impl ReplayFile {
 }
 
 /// Everything configurable. [`Config::default`] matches the command-line defaults.
+///
+/// # Example
+///
+/// The dev server inside a test or tool of your own, on a free loopback port:
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use wasm_sse_devserver::{serve, Config};
+///
+/// # async fn demo() -> std::io::Result<()> {
+/// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// println!("listening on http://{}", listener.local_addr()?);
+/// let config = Config {
+///     www: "public".into(),              // your app's files at `/`
+///     demo_interval: None,               // no ticking `demo` topic
+///     retry: Duration::from_millis(100), // the `retry:` hint: quick reconnections in tests
+///     ..Config::default()
+/// };
+/// serve(listener, config, std::future::pending()).await
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Directory served at `/` (`index.html` for directories, never a listing).

@@ -56,6 +56,24 @@ type Configure = Rc<dyn Fn(ClientBuilder) -> ClientBuilder>;
 type OnMessage<T> = Rc<dyn Fn(&T)>;
 
 /// Options of the `use_sse*` hooks; `T` is the hook's message type (inferred from the hook).
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use wasm_sse::reconnect::ReconnectPolicy;
+/// use wasm_sse_hooks::UseSseOptions;
+///
+/// let options = UseSseOptions::<String>::new()
+///     .queue_limit(50) // the oldest message goes (and is counted) past 50
+///     .event_types(["note"])
+///     .configure(|builder| {
+///         builder
+///             .reconnect(ReconnectPolicy::new().max_delay(Duration::from_secs(5)))
+///             .idle_timeout(Duration::from_secs(60))
+///     });
+/// assert_eq!(options.queue_capacity(), 50);
+/// ```
 pub struct UseSseOptions<T> {
     configure: Option<Configure>,
     event_types: Vec<String>,

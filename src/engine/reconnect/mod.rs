@@ -64,6 +64,21 @@ use std::time::Duration;
 /// Limits ([`max_attempts`](Self::max_attempts), [`max_elapsed`](Self::max_elapsed)) apply
 /// per *outage*: both counters start again once a connection has been healthy for
 /// [`reset_after`](Self::reset_after).
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use wasm_sse::reconnect::ReconnectPolicy;
+///
+/// // First retry within 500 ms, then doubling up to 10 s; give up after 2 minutes of outage.
+/// let policy = ReconnectPolicy::new()
+///     .initial_delay(Duration::from_millis(500))
+///     .max_delay(Duration::from_secs(10))
+///     .max_elapsed(Duration::from_secs(120));
+/// let builder = wasm_sse::Client::builder("/events?topic=orders").reconnect(policy);
+/// # drop(builder);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReconnectPolicy {
     initial_delay: Duration,
