@@ -1,8 +1,9 @@
 // Resuming with servers that read only the `Last-Event-ID` header (issue 18), in headless
 // Chromium through the npm package (dist/): the page is served by a dev server of its own,
 // the event servers (tests/node/fixtures/header-only-server.mjs) run here on other ports, so
-// every case is cross-origin. Each server cuts its stream every 200 events; each reconnect
-// must resume after the last event delivered, and 1,000 events arrive exactly once, in order.
+// every case is cross-origin. Each server cuts its stream every 150 events (6 cuts); each
+// reconnect must resume after the last event delivered, and 1,000 events arrive exactly
+// once, in order.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -80,17 +81,17 @@ describe('servers that resume from the Last-Event-ID header only (headless Chrom
   for (const [transport, allowHeader] of [
     ['eventsource', true], ['eventsource', false], ['auto', true], ['auto', false], ['fetch', true],
   ]) {
-    test(`${transport}, preflight ${allowHeader ? 'allows' : 'refuses'} Last-Event-ID: 5 cuts, each resumed from the header`, async () => {
+    test(`${transport}, preflight ${allowHeader ? 'allows' : 'refuses'} Last-Event-ID: 6 cuts, each resumed from the header`, async () => {
       const server = await startHeaderOnlyServer({ allowHeader });
       try {
         const total = 1000;
         const options = { transport, reconnect: { initialDelayMs: 50, maxDelayMs: 200, jitter: false } };
-        const { ids, lifecycle } = await page.evaluate(consume, { url: `${server.url}/stream?total=${total}&cutEvery=200`, options, total });
+        const { ids, lifecycle } = await page.evaluate(consume, { url: `${server.url}/stream?total=${total}&cutEvery=150`, options, total });
         assert.deepEqual(ids, Array.from({ length: total }, (_, i) => i + 1), lifecycle.join(', '));
-        // The first request has no header; each of the 4 reconnections names the last event
+        // The first request has no header; each of the 6 reconnections names the last event
         // delivered before its cut.
-        assert.deepEqual(server.resumes, [null, '200', '400', '600', '800'], `queries ${server.queries}`);
-        assert.equal(lifecycle.filter((l) => l.startsWith('reconnecting')).length, 4, lifecycle.join(', '));
+        assert.deepEqual(server.resumes, [null, '150', '300', '450', '600', '750', '900'], `queries ${server.queries}`);
+        assert.equal(lifecycle.filter((l) => l.startsWith('reconnecting')).length, 6, lifecycle.join(', '));
       } finally {
         await server.close();
       }
