@@ -4,22 +4,11 @@
 // a token the function has not returned before.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { SseClient } from 'wasm-sse';
 
+import { browserSkip, openTestPage } from './fixtures/test-page.mjs';
 import { startTokenServer } from './fixtures/token-server.mjs';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const devserverBin = process.env.SSE_DEVSERVER_BIN
-  ?? join(process.env.CARGO_TARGET_DIR ?? join(root, 'target'), 'debug/sse-devserver');
-const browserSkip = !existsSync(chromiumPath) ? `no Chromium at ${chromiumPath}`
-  : !existsSync(join(root, 'dist/index.js')) ? 'dist/ is not built (scripts/build.sh)'
-    : !existsSync(devserverBin) ? `no dev server binary at ${devserverBin}` : false;
 const TOTAL = 9;
 
 /** Runs a client (in Node, or in the page) until `total` events; the IDs it received. */
@@ -71,35 +60,14 @@ for (const transport of ['fetch', 'long-poll']) {
 }
 
 describe('headless Chromium', { skip: browserSkip }, () => {
-  let devserver;
-  let browser;
-  let page;
-  before(async () => {
-    devserver = spawn(devserverBin, ['--addr', '127.0.0.1:0', '--www', join(root, 'tests/node/pages'),
-      '--pkg', join(root, 'dist'), '--demo-interval-ms', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const pageBase = await new Promise((resolve, reject) => {
-      let out = '';
-      devserver.stdout.on('data', (chunk) => {
-        out += chunk;
-        const url = out.match(/http:\/\/127\.0\.0\.1:\d+/);
-        if (url) resolve(url[0]);
-      });
-      devserver.on('exit', (code) => reject(new Error(`dev server exited (${code})`)));
-    });
-    const { launchChromium } = await import('../../scripts/chromium.mjs');
-    browser = await launchChromium();
-    page = await browser.newPage();
-    await page.goto(`${pageBase}/compat.html`);
-  });
-  after(async () => {
-    await browser?.close();
-    devserver?.kill();
-  });
+  let opened;
+  before(async () => { opened = await openTestPage('/compat.html'); });
+  after(async () => { await opened?.close(); });
   for (const transport of ['fetch', 'long-poll']) {
     test(`Chromium, ${transport}: a fresh token for each connection after a cut`, async () => {
       const server = await startTokenServer();
       try {
-        const ids = await page.evaluate(consume, { url: `${server.url}/tokens`, transport, total: TOTAL });
+        const ids = await opened.page.evaluate(consume, { url: `${server.url}/tokens`, transport, total: TOTAL });
         check(ids, server.requests);
       } finally {
         await server.close();

@@ -7,21 +7,9 @@
 // and the event within DELIVERY_MS of being sent. The file takes about 45 s.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { assertQuiet, startQuietServer } from './fixtures/quiet-servers.mjs';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const server = process.env.SSE_DEVSERVER_BIN
-  ?? join(process.env.CARGO_TARGET_DIR ?? join(root, 'target'), 'debug/sse-devserver');
-const skip = !existsSync(chromiumPath) ? `no Chromium at ${chromiumPath} (install Debian's chromium, or set CHROMIUM)`
-  : !existsSync(join(root, 'dist/index.js')) ? 'dist/ is not built (scripts/build.sh)'
-    : !existsSync(server) ? `no dev server binary at ${server} (cargo build -p wasm-sse-devserver, or set SSE_DEVSERVER_BIN)`
-      : false;
+import { browserSkip as skip, openTestPage } from './fixtures/test-page.mjs';
 
 /** Longer than the dev server's default long-poll hold (25 s): its first poll times out empty. */
 const PUBLISH_AFTER_MS = 30_000;
@@ -47,39 +35,23 @@ const ROUTES = [
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('quiet servers, default options (headless Chromium)', { concurrency: true, skip }, () => {
-  let devserver;
-  let pageBase;
-  let browser;
+  let opened;
   let page;
-  const pageErrors = [];
+  let pageBase;
+  let pageErrors = [];
   // One quiet server per case: a browser opens at most 6 connections per origin, fewer than
   // the cases that hold one open at the same time.
   const quietServers = [];
 
   before(async () => {
     if (skip) return;
-    devserver = spawn(server, ['--addr', '127.0.0.1:0', '--www', join(root, 'tests/node/pages'),
-      '--pkg', join(root, 'dist'), '--demo-interval-ms', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    pageBase = await new Promise((resolve, reject) => {
-      let out = '';
-      devserver.stdout.on('data', (chunk) => {
-        out += chunk;
-        const url = out.match(/http:\/\/127\.0\.0\.1:\d+/);
-        if (url) resolve(url[0]);
-      });
-      devserver.on('exit', (code) => reject(new Error(`dev server exited (${code})`)));
-    });
-    const { launchChromium } = await import('../../scripts/chromium.mjs');
-    browser = await launchChromium();
-    page = await browser.newPage();
-    page.on('pageerror', (e) => pageErrors.push(String(e)));
-    await page.goto(`${pageBase}/quiet.html`);
+    opened = await openTestPage('/quiet.html');
+    ({ page, base: pageBase, pageErrors } = opened);
     await page.waitForFunction(() => window.quietReady, null, { timeout: 20_000 });
   });
 
   after(async () => {
-    await browser?.close();
-    devserver?.kill();
+    await opened?.close();
     await Promise.all(quietServers.map((q) => q.close()));
   });
 

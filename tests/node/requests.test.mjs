@@ -5,24 +5,13 @@
 // same.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { SseClient } from 'wasm-sse';
 
 import { startRequestServer } from './fixtures/request-server.mjs';
+import { browserSkip, openTestPage } from './fixtures/test-page.mjs';
 import { scenarios } from './pages/requests.js';
 import { base, skip } from './helpers.mjs';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const devserverBin = process.env.SSE_DEVSERVER_BIN
-  ?? join(process.env.CARGO_TARGET_DIR ?? join(root, 'target'), 'debug/sse-devserver');
-const browserSkip = skip || (!existsSync(chromiumPath) ? `no Chromium at ${chromiumPath}`
-  : !existsSync(join(root, 'dist/index.js')) ? 'dist/ is not built (scripts/build.sh)'
-    : !existsSync(devserverBin) ? `no dev server binary at ${devserverBin}` : false);
 
 /** What each scenario must return. */
 const expected = {
@@ -80,38 +69,16 @@ describe('Node', { skip }, () => {
 });
 
 describe('headless Chromium', { skip: browserSkip }, () => {
-  let devserver;
-  let browser;
-  let page;
-  let pageBase;
-  const pageErrors = [];
-  before(async () => {
-    devserver = spawn(devserverBin, ['--addr', '127.0.0.1:0', '--www', join(root, 'tests/node/pages'),
-      '--pkg', join(root, 'dist'), '--demo-interval-ms', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    pageBase = await new Promise((resolve, reject) => {
-      let out = '';
-      devserver.stdout.on('data', (chunk) => {
-        out += chunk;
-        const url = out.match(/http:\/\/127\.0\.0\.1:\d+/);
-        if (url) resolve(url[0]);
-      });
-      devserver.on('exit', (code) => reject(new Error(`dev server exited (${code})`)));
-    });
-    const { launchChromium } = await import('../../scripts/chromium.mjs');
-    browser = await launchChromium();
-    page = await browser.newPage();
-    page.on('pageerror', (e) => pageErrors.push(String(e)));
-    await page.goto(`${pageBase}/compat.html`);
-  });
+  let opened;
+  before(async () => { opened = await openTestPage('/compat.html'); });
   after(async () => {
-    await browser?.close();
-    devserver?.kill();
-    assert.deepEqual(pageErrors, []);
+    await opened?.close();
+    assert.deepEqual(opened?.pageErrors ?? [], []);
   });
   for (const name of Object.keys(scenarios)) {
     test(name, async () => {
       // The page's own dev server: same origin for the `dev` scenarios (fetch streaming).
-      const result = await page.evaluate(async ({ name, local }) => {
+      const result = await opened.page.evaluate(async ({ name, local }) => {
         const [{ SseClient }, { scenarios }] = await Promise.all([import('/pkg/index.js'), import('/requests.js')]);
         return scenarios[name](SseClient, { dev: location.origin, local });
       }, { name, local: local.url });

@@ -6,20 +6,9 @@
 // once, in order.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import { startHeaderOnlyServer } from './fixtures/header-only-server.mjs';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
-const devserverBin = process.env.SSE_DEVSERVER_BIN
-  ?? join(process.env.CARGO_TARGET_DIR ?? join(root, 'target'), 'debug/sse-devserver');
-const skip = !existsSync(chromiumPath) ? `no Chromium at ${chromiumPath}`
-  : !existsSync(join(root, 'dist/index.js')) ? 'dist/ is not built (scripts/build.sh)'
-    : !existsSync(devserverBin) ? `no dev server binary at ${devserverBin}` : false;
+import { browserSkip, openTestPage } from './fixtures/test-page.mjs';
 
 /** Runs in the page: a client until `total` events or its close; what it saw. */
 async function consume({ url, options, total }) {
@@ -45,36 +34,12 @@ async function consume({ url, options, total }) {
   return { ids, lifecycle };
 }
 
-describe('servers that resume from the Last-Event-ID header only (headless Chromium)', { skip }, () => {
-  let devserver;
-  let pageBase;
-  let browser;
-  let page;
-  const pageErrors = [];
-
-  before(async () => {
-    devserver = spawn(devserverBin, ['--addr', '127.0.0.1:0', '--www', join(root, 'tests/node/pages'),
-      '--pkg', join(root, 'dist'), '--demo-interval-ms', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    pageBase = await new Promise((resolve, reject) => {
-      let out = '';
-      devserver.stdout.on('data', (chunk) => {
-        out += chunk;
-        const url = out.match(/http:\/\/127\.0\.0\.1:\d+/);
-        if (url) resolve(url[0]);
-      });
-      devserver.on('exit', (code) => reject(new Error(`dev server exited (${code})`)));
-    });
-    const { launchChromium } = await import('../../scripts/chromium.mjs');
-    browser = await launchChromium();
-    page = await browser.newPage();
-    page.on('pageerror', (e) => pageErrors.push(String(e)));
-    await page.goto(`${pageBase}/compat.html`);
-  });
-
+describe('servers that resume from the Last-Event-ID header only (headless Chromium)', { skip: browserSkip }, () => {
+  let opened;
+  before(async () => { opened = await openTestPage('/compat.html'); });
   after(async () => {
-    await browser?.close();
-    devserver?.kill();
-    assert.deepEqual(pageErrors, []);
+    await opened?.close();
+    assert.deepEqual(opened?.pageErrors ?? [], []);
   });
 
   // [transport option, whether the preflight allows the header, the transports expected]
@@ -86,7 +51,7 @@ describe('servers that resume from the Last-Event-ID header only (headless Chrom
       try {
         const total = 1000;
         const options = { transport, reconnect: { initialDelayMs: 50, maxDelayMs: 200, jitter: false } };
-        const { ids, lifecycle } = await page.evaluate(consume, { url: `${server.url}/stream?total=${total}&cutEvery=150`, options, total });
+        const { ids, lifecycle } = await opened.page.evaluate(consume, { url: `${server.url}/stream?total=${total}&cutEvery=150`, options, total });
         assert.deepEqual(ids, Array.from({ length: total }, (_, i) => i + 1), lifecycle.join(', '));
         // The first request has no header; each of the 6 reconnections names the last event
         // delivered before its cut.
@@ -106,7 +71,7 @@ describe('servers that resume from the Last-Event-ID header only (headless Chrom
       while (server.resumes.length === 0) await new Promise((r) => setTimeout(r, 10));
       await server.close();
     })();
-    const { ids, lifecycle } = await page.evaluate(consume, {
+    const { ids, lifecycle } = await opened.page.evaluate(consume, {
       url, options: { transport: 'eventsource', reconnect: { maxRetries: 3 } }, total: 1000,
     });
     await closing;
