@@ -23,7 +23,11 @@
 //! Response checks ([`response`]) and long-poll planning ([`longpoll`]) are pure functions
 //! the transports call where the bytes are, before anything reaches the engine.
 
-use std::time::Duration;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use core::time::Duration;
 
 pub(crate) mod dedupe;
 mod io;

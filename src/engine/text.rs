@@ -1,6 +1,9 @@
 //! Text helpers without the formatting machinery (which would link `core::fmt`'s number
 //! and `Debug` code into the wasm): query parameters, quoted strings, decimal numbers.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 /// `url` with the query parameter `key` set to `value` (replacing any earlier `key`),
 /// keeping the fragment in place. Pure string work, so it runs the same in browsers,
 /// workers and Node, and for relative URLs.

@@ -18,8 +18,12 @@
 //! which closes the connection. The task also stops by itself when the receiving end of the
 //! sink is gone, and aborts the controller whenever it ends.
 
-use std::future::Future;
-use std::time::Duration;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use core::future::Future;
+use core::time::Duration;
 
 use futures::future::{AbortHandle, Abortable};
 use js_sys::{Promise, Uint8Array};
@@ -411,7 +415,7 @@ fn into_event(event: wasm_sse_codec::Event, spare: Option<Event>) -> (Event, Opt
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use core::time::Duration;
 
     use futures::channel::mpsc;
     use wasm_sse_codec::Parser;

@@ -33,10 +33,11 @@
 //! `Polling(false)` when its head is accepted, so the engine can tell a poll the server
 //! holds (healthy) from one it never answers.
 
-use std::collections::VecDeque;
-use wasm_sse_codec::Parser;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
 
-use futures::channel::mpsc;
+use alloc::collections::VecDeque;
+use wasm_sse_codec::Parser;
 
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
@@ -224,7 +225,7 @@ impl Polls {
                     let Ok(body) = body else {
                         return Some(Failure::Network);
                     };
-                    let (staging_tx, staged) = mpsc::unbounded();
+                    let (staging_tx, staged) = crate::channel::unbounded();
                     let staging = Sink::from(staging_tx);
                     let (_, events) =
                         take_body(&mut self.parser, &mut self.cursor, &body, &staging);
@@ -256,7 +257,7 @@ impl Polls {
             }
             let pause = pause_before_next(events, crate::env::now().saturating_sub(started));
             if !pause.is_zero() {
-                gloo_timers::future::sleep(pause).await;
+                crate::env::sleep(pause).await;
             }
         }
     }
@@ -348,7 +349,7 @@ mod tests {
 #[cfg(all(test, target_arch = "wasm32"))]
 #[allow(clippy::unwrap_used)]
 mod browser_tests {
-    use std::time::Duration;
+    use core::time::Duration;
 
     use futures::StreamExt;
     use wasm_bindgen_test::wasm_bindgen_test;

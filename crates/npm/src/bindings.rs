@@ -10,9 +10,11 @@
 // Its `pub` items are exported to JavaScript by wasm-bindgen, not to Rust crates.
 #![allow(unreachable_pub)]
 
-use std::cell::RefCell;
-use std::rc::Rc;
-use std::time::Duration;
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+use core::time::Duration;
 
 use futures::{FutureExt, StreamExt};
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint32Array};
@@ -29,6 +31,14 @@ use wasm_sse::{Client, CloseReason, Error, Handler, Lifecycle, Method, Transport
 #[wasm_bindgen]
 pub fn version() -> JsValue {
     JsValue::from_str(env!("CARGO_PKG_VERSION"))
+}
+
+/// Registers `hook`, called when the wasm panics, just before the instance traps (see
+/// `wasm_sse`'s `no_std` panic handler): the JS layer then closes every client with a
+/// `panic` error and calls into the instance no more.
+#[wasm_bindgen(js_name = onPanic)]
+pub fn on_panic(hook: Function) {
+    wasm_sse::set_panic_hook(hook);
 }
 
 /// The wasm half of the JS `SseClient`: a [`Client`] that reports to two JS callbacks.

@@ -5,6 +5,10 @@
 //!
 //! On other targets the library is empty.
 
+#![no_std]
+
+extern crate alloc;
+
 #[cfg(target_arch = "wasm32")]
 mod bindings;
 
