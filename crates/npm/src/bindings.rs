@@ -41,6 +41,18 @@ pub fn on_panic(hook: Function) {
     wasm_sse::set_panic_hook(hook);
 }
 
+/// Panics, at once (`later` false) or in a task of its own that runs after this call has
+/// returned (`later` true): the panic test's trigger (the `test-panic` feature only).
+#[cfg(feature = "test-panic")]
+#[wasm_bindgen(js_name = testPanic)]
+pub fn test_panic(later: bool) {
+    if later {
+        wasm_bindgen_futures::spawn_local(async { panic!("test panic") });
+    } else {
+        panic!("test panic");
+    }
+}
+
 /// The wasm half of the JS `SseClient`: a [`Client`] that reports to two JS callbacks.
 ///
 /// * `onPending()` runs when events start waiting (synchronously, in the task that delivered
