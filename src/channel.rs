@@ -1,7 +1,7 @@
 //! The unbounded channels between the transports, the page, the handle and the driver.
 //!
 //! With the `std` feature (the default) these are `futures`' `mpsc` channels, which are
-//! `Send`, as the streams a [`Client`](crate::Client) hands out have always been. Without it
+//! `Send`, so the streams a [`Client`](crate::Client) hands out are too. Without it
 //! (the npm package's `no_std` build, where `futures-channel`'s `mpsc` does not exist) they
 //! are [`local`]: one `Rc<RefCell<VecDeque>>` and a waker, which is all a single-threaded
 //! wasm instance needs, in much less code.
