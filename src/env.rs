@@ -68,7 +68,7 @@ impl Sleep {
 
 /// [`Sleep`] for `duration` (whole milliseconds, at most `u32::MAX`).
 pub(crate) fn sleep(duration: Duration) -> Sleep {
-    Sleep::new(u32::try_from(duration.as_millis()).unwrap_or(u32::MAX))
+    Sleep::new(u32::try_from(crate::engine::text::whole_millis(duration)).unwrap_or(u32::MAX))
 }
 
 impl Future for Sleep {

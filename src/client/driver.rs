@@ -108,7 +108,7 @@ impl Driver {
                 Some(at) if timer.as_ref().is_none_or(|(armed, _)| *armed != at) => {
                     // One millisecond more than the whole milliseconds to wait: a timer never
                     // fires before the deadline, which would only wake the loop to arm it again.
-                    let millis = u32::try_from((at - now).as_millis())
+                    let millis = u32::try_from(crate::engine::text::whole_millis(at - now))
                         .unwrap_or(u32::MAX)
                         .saturating_add(1);
                     timer = Some((at, env::Sleep::new(millis)));

@@ -331,7 +331,8 @@ fn int(n: impl Into<f64>) -> JsValue {
 }
 
 fn duration(d: Duration) -> JsValue {
-    JsValue::from_f64(d.as_millis() as f64)
+    // Whole milliseconds without `as_millis`'s `u128` arithmetic (exact below 2^53 ms).
+    JsValue::from_f64(d.as_secs() as f64 * 1000.0 + f64::from(d.subsec_millis()))
 }
 
 /// `[type, status, detail]` of a failure; the JS layer writes the message.
