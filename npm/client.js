@@ -2,7 +2,7 @@
 // `RawClient`, which owns the connection, reconnection, parsing and dedupe. Listeners, onX
 // properties, async iterators, JSON decoding and AbortSignal live here, where they are
 // smaller than in wasm. Works in windows, workers and Node (no window/document assumed).
-import { RawClient } from './wasm_sse.js';
+import { RawClient, onPanic } from './wasm_sse.js';
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -21,6 +21,12 @@ const FAILURES = {
   'http-status': (status) => `HTTP status ${status}`,
   'content-type': (_, type) => `unexpected Content-Type "${type}" (expected text/event-stream)`,
 };
+
+// The clients not yet closed, and whether the wasm panicked (see `SseClient.#onPanic`).
+const live = new Set();
+let panicked = false;
+const panicError = () =>
+  new SseError('panic', 'the wasm panicked (a bug in wasm-sse)', { fatal: true });
 
 /** An `Error` whose `type` names what went wrong (see `SseErrorType` in index.d.ts). */
 export class SseError extends Error {
@@ -273,6 +279,8 @@ export class SseClient extends EventTarget {
     this.#withCredentials = Boolean(opts.withCredentials);
     this.#lastEventId = opts.lastEventId ?? '';
     try {
+      if (panicked) throw panicError();
+      onPanic(SseClient.#onPanic);
       this.#raw = new RawClient(
         this.#url,
         opts,
@@ -281,7 +289,9 @@ export class SseClient extends EventTarget {
         () => queueMicrotask(this.#takeEvents),
         (change) => this.#onChange(change),
       );
+      live.add(this);
     } catch (e) {
+      if (panicked) throw panicError();
       throw e instanceof SseError ? e : new SseError(e?.type ?? 'js', e?.message ?? String(e), { fatal: true, option: e?.option });
     }
     const signal = options?.signal;
@@ -417,6 +427,19 @@ export class SseClient extends EventTarget {
   close() {
     if (!this.#raw) return;
     this.#finish();
+  }
+
+  // A panic in the wasm (a bug) traps the instance, which may then be corrupt: every live
+  // client closes with a fatal `panic` error, without calling into the wasm again (`#raw`
+  // is dropped unfreed), and later constructors throw the same error.
+  // (Registered by the constructor: the wasm is not instantiated yet when this module runs.)
+  static #onPanic() {
+    panicked = true;
+    for (const client of live) {
+      client.#raw = null;
+      client.#finish('panic');
+      client.#dispatchError(panicError());
+    }
   }
 
   /** Same as `close()` (the name of wasm-bindgen's destructor). */
@@ -673,6 +696,7 @@ export class SseClient extends EventTarget {
    * the type of the error that closed it.
    */
   #finish(reason = 'requested') {
+    live.delete(this);
     const raw = this.#raw;
     if (raw) {
       this.#raw = null;

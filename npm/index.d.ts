@@ -30,6 +30,8 @@ export type Transport = 'eventsource' | 'fetch' | 'long-poll';
  * - `invalid-url`, `invalid-option`: thrown by the constructor (`option` names the option)
  * - `unsupported`: the environment cannot open the transport
  * - `js`: another JavaScript exception
+ * - `panic`: the wasm panicked (a bug in wasm-sse): every open client closes with it, and
+ *   the constructor throws it from then on (the wasm instance cannot be used again)
  *
  * Reported while the stream goes on (`fatal` is false):
  * - `decode`: an `on(type, handler)` event's data is not JSON; `event` holds the event
@@ -51,7 +53,8 @@ export type SseErrorType =
   | 'invalid-option'
   | 'header-provider'
   | 'unsupported'
-  | 'js';
+  | 'js'
+  | 'panic';
 
 /** Every error of the package: an `Error` whose `type` says what went wrong. */
 export class SseError extends Error {

@@ -1,4 +1,4 @@
-// Renames wasm-bindgen's glue (dist/wasm_sse.js) after the wasm's imports, exports and import
+// Renames wasm-bindgen's glue (wasm_sse.js in dist/ or $WASM_SSE_DIST) after the wasm's imports, exports and import
 // module were minified by `wasm-opt --minify-imports-and-exports-and-modules` (scripts/build.sh).
 // wasm-bindgen names each import after its JS function plus a 16-hex-digit hash, which gzip
 // cannot compress and which the wasm and the glue both carry; the short names ship once.
@@ -7,10 +7,15 @@
 // Fails, leaving the glue untouched, if a name is not found where the glue is expected to
 // hold it, so a new wasm-bindgen version cannot ship a glue that does not match its wasm.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const map = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const glueFile = new URL('../dist/wasm_sse.js', import.meta.url);
-const wasmFile = new URL('../dist/wasm_sse_bg.wasm', import.meta.url);
+// The build's output directory (scripts/build.sh's WASM_SSE_DIST; dist/ by default).
+const root = fileURLToPath(new URL('..', import.meta.url));
+const out = pathToFileURL(resolve(root, process.env.WASM_SSE_DIST ?? 'dist') + '/');
+const glueFile = new URL('wasm_sse.js', out);
+const wasmFile = new URL('wasm_sse_bg.wasm', out);
 let glue = readFileSync(glueFile, 'utf8');
 
 const fail = (message) => {

@@ -4,7 +4,10 @@
 //! the sending halves. A subscriber that went away (its stream was dropped) is pruned on
 //! the next dispatch, and [`Dispatcher::close`] drops every sender so that all streams end.
 
-use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::channel::{unbounded, UnboundedReceiver, UnboundedSender};
 
 use crate::Event;
 

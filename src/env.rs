@@ -1,9 +1,17 @@
 //! What the JavaScript environment offers: feature detection, clock and randomness.
 //! Works in windows, workers and Node (no `window` assumed).
 
-use std::time::Duration;
+use alloc::string::String;
+
+use alloc::rc::Rc;
+use core::cell::Cell;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll, Waker};
+use core::time::Duration;
 
 use js_sys::{global, Reflect};
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
 
@@ -22,6 +30,66 @@ extern "C" {
 
     #[wasm_bindgen(method, getter)]
     fn origin(this: &JsUrl) -> String;
+
+    /// The global `setTimeout` (windows, workers, Node); its handle is a number in
+    /// browsers and an object in Node.
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &Closure<dyn FnMut()>, millis: u32) -> JsValue;
+
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: &JsValue);
+}
+
+/// A future that completes `millis` milliseconds after its creation, on the global
+/// `setTimeout`; dropping it clears the timeout.
+pub(crate) struct Sleep {
+    handle: JsValue,
+    /// Whether the timeout ran, and the waker of the task waiting for it.
+    state: Rc<Cell<(bool, Option<Waker>)>>,
+    _handler: Closure<dyn FnMut()>,
+}
+
+impl Sleep {
+    pub(crate) fn new(millis: u32) -> Self {
+        let state: Rc<Cell<(bool, Option<Waker>)>> = Rc::new(Cell::new((false, None)));
+        let fired = Rc::clone(&state);
+        let handler = Closure::new(move || {
+            if let (_, Some(waker)) = fired.replace((true, None)) {
+                waker.wake();
+            }
+        });
+        Self {
+            handle: set_timeout(&handler, millis),
+            state,
+            _handler: handler,
+        }
+    }
+}
+
+/// [`Sleep`] for `duration` (whole milliseconds, at most `u32::MAX`).
+pub(crate) fn sleep(duration: Duration) -> Sleep {
+    Sleep::new(u32::try_from(crate::engine::text::whole_millis(duration)).unwrap_or(u32::MAX))
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let (fired, _) = self.state.take();
+        if fired {
+            self.state.set((true, None));
+            Poll::Ready(())
+        } else {
+            self.state.set((false, Some(cx.waker().clone())));
+            Poll::Pending
+        }
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        clear_timeout(&self.handle);
+    }
 }
 
 /// Whether the global object has a property `name`.

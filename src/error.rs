@@ -1,5 +1,7 @@
 //! The client's error type.
 
+use alloc::string::String;
+
 /// Everything that can go wrong in the client, as one enum.
 ///
 /// At the JavaScript bindings each variant becomes an `Error` whose `type` property is

@@ -1,5 +1,7 @@
 //! The events a [`Client`](crate::Client) delivers.
 
+use alloc::string::String;
+
 /// One dispatched server-sent event, as `EventSource` would hand it to a listener
 /// (see [MDN: `MessageEvent`](https://developer.mozilla.org/en-US/docs/Web/API/MessageEvent)).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,8 +5,10 @@
 //! Handlers may add or remove handlers and close the client while they run: the list is
 //! walked by index and never borrowed while a handler runs.
 
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use alloc::vec::Vec;
+
+use alloc::rc::{Rc, Weak};
+use core::cell::RefCell;
 
 use crate::dispatch::Filter;
 use crate::Event;
@@ -63,7 +65,7 @@ pub(crate) fn call(handlers: &SharedHandlers, event: &Event) {
 
 /// Removes every handler (the client closed).
 pub(crate) fn clear(handlers: &SharedHandlers) {
-    let removed = std::mem::take(&mut handlers.borrow_mut().list);
+    let removed = core::mem::take(&mut handlers.borrow_mut().list);
     drop(removed);
 }
 
@@ -99,8 +101,8 @@ impl Drop for Handler {
     }
 }
 
-impl std::fmt::Debug for Handlers {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for Handlers {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Handlers")
             .field("len", &self.list.len())
             .finish()
@@ -109,8 +111,8 @@ impl std::fmt::Debug for Handlers {
 
 #[cfg(test)]
 mod tests {
-    use std::cell::RefCell;
-    use std::rc::Rc;
+    use alloc::rc::Rc;
+    use core::cell::RefCell;
 
     use super::*;
 

@@ -18,6 +18,12 @@
 //! # }
 //! ```
 
+// Without `std` (the npm package's wasm): `core` + `alloc` only (see the `std` feature).
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+mod channel;
 mod client;
 mod dispatch;
 mod engine;
@@ -26,7 +32,10 @@ mod error;
 mod event;
 mod handlers;
 mod page;
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+mod panic;
 mod transport;
+#[cfg(feature = "std")]
 mod typed;
 mod vocabulary;
 
@@ -36,5 +45,9 @@ pub use engine::{CloseReason, Lifecycle, Method, ReadyState, TransportKind};
 pub use error::Error;
 pub use event::Event;
 pub use handlers::Handler;
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[doc(hidden)]
+pub use panic::set_panic_hook;
 pub use transport::ResponseHead;
+#[cfg(feature = "std")]
 pub use typed::{DecodeError, DecodeErrorKind, JsonStream, Message, TypedStream};

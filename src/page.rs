@@ -4,7 +4,9 @@
 //! The listeners are owned by [`PageEvents`] and removed when it is dropped. Outside a page
 //! (Node, workers without these events) nothing is registered.
 
-use futures::channel::mpsc::UnboundedSender;
+use alloc::vec::Vec;
+
+use crate::channel::UnboundedSender;
 use js_sys::{global, Reflect};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};

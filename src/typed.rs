@@ -9,11 +9,11 @@
 //! field. `serde_json` is only linked into builds that use typed decoding (the npm package
 //! decodes in JS with `JSON.parse`, so it does not pay for it).
 
-use std::cell::RefCell;
-use std::fmt;
-use std::marker::PhantomData;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use core::cell::RefCell;
+use core::fmt;
+use core::marker::PhantomData;
+use core::pin::Pin;
+use core::task::{Context, Poll};
 
 use futures::Stream;
 use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, MapAccess, Visitor};

@@ -114,7 +114,7 @@ impl Lifecycle {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use core::time::Duration;
 
     use super::*;
     use crate::CloseReason;

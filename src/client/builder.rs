@@ -1,9 +1,12 @@
 //! [`ClientBuilder`]: the client's options, their defaults and their checks.
 
-use std::fmt;
-use std::future::Future;
-use std::rc::Rc;
-use std::time::Duration;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use alloc::rc::Rc;
+use core::fmt;
+use core::future::Future;
+use core::time::Duration;
 
 use futures::future::LocalBoxFuture;
 use futures::FutureExt;

@@ -5,15 +5,17 @@
 //! asks for (open or drop a transport, tell the user, ask the retry hook), and waits for
 //! the next input or the engine's next deadline. No rule lives here.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-use std::task::Poll;
-use std::time::Duration;
+use alloc::string::String;
+use alloc::vec::Vec;
 
-use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
+use alloc::rc::Rc;
+use core::cell::RefCell;
+use core::task::Poll;
+use core::time::Duration;
+
+use crate::channel::{unbounded, UnboundedReceiver, UnboundedSender};
 use futures::future::{self, LocalBoxFuture};
 use futures::{FutureExt, StreamExt};
-use gloo_timers::future::TimeoutFuture;
 
 use super::builder::Options;
 use super::{fast_path, Command, Shared};
@@ -84,7 +86,7 @@ impl Driver {
             .borrow_mut()
             .set_page(page::is_online(), page::page_hidden());
         let mut input = Some(Input::Timer);
-        let mut timer: Option<(Duration, TimeoutFuture)> = None;
+        let mut timer: Option<(Duration, env::Sleep)> = None;
         loop {
             if let Some(input) = input.take() {
                 self.engine.borrow_mut().handle(input, env::now());
@@ -106,10 +108,10 @@ impl Driver {
                 Some(at) if timer.as_ref().is_none_or(|(armed, _)| *armed != at) => {
                     // One millisecond more than the whole milliseconds to wait: a timer never
                     // fires before the deadline, which would only wake the loop to arm it again.
-                    let millis = u32::try_from((at - now).as_millis())
+                    let millis = u32::try_from(crate::engine::text::whole_millis(at - now))
                         .unwrap_or(u32::MAX)
                         .saturating_add(1);
-                    timer = Some((at, TimeoutFuture::new(millis)));
+                    timer = Some((at, env::Sleep::new(millis)));
                 }
                 Some(_) => {}
                 None => timer = None,

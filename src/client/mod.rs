@@ -14,15 +14,20 @@
 //! the transport, the timers and the page listeners, which removes every listener and
 //! cancels every timer, and every stream ends.
 
-use std::cell::RefCell;
-use std::fmt;
-use std::pin::Pin;
-use std::rc::Rc;
-use std::task::{Context, Poll};
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
 
-use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
+use alloc::rc::Rc;
+use core::cell::RefCell;
+use core::fmt;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use crate::channel::{unbounded, UnboundedReceiver, UnboundedSender};
 use futures::stream::FusedStream;
 use futures::{Stream, StreamExt};
+#[cfg(feature = "std")]
 use serde::de::DeserializeOwned;
 
 mod builder;
@@ -37,6 +42,7 @@ use crate::engine::{
 };
 use crate::handlers::{self, Handler, SharedHandlers};
 use crate::transport::{Body, Deliver};
+#[cfg(feature = "std")]
 use crate::typed::{decode_data, variant_names, DecodeError, JsonStream, TypedStream};
 use crate::{env, Error, Event, ResponseHead};
 use builder::Options;
@@ -264,6 +270,7 @@ impl Client {
         handlers::add(&handlers, Filter::All, handler)
     }
 
+    #[cfg(feature = "std")]
     /// Calls `handler` with the data of every event of type `event_type` decoded as JSON
     /// into `T` (an `Err` carrying the whole event when it does not decode), and the event
     /// itself, borrowed as in [`on`](Self::on) (its type and last event ID); like the JS
@@ -298,6 +305,7 @@ impl Client {
         )
     }
 
+    #[cfg(feature = "std")]
     /// The events of one type with their data decoded as JSON into `T`.
     ///
     /// Data that is not valid JSON, or not of `T`'s shape, gives an `Err` item carrying
@@ -309,6 +317,7 @@ impl Client {
         JsonStream::new(self.subscribe(event_type))
     }
 
+    #[cfg(feature = "std")]
     /// Every event decoded into the user's event enum `E`, one variant per event type:
     ///
     /// ```
@@ -488,11 +497,11 @@ mod tests {
         }
         let engine = Rc::new(RefCell::new(Engine::new(
             Config::testing("/events"),
-            std::time::Duration::ZERO,
+            core::time::Duration::ZERO,
         )));
         let shared = Rc::new(RefCell::new(Shared::default()));
         let handlers = Rc::clone(&shared.borrow().handlers);
-        let checksum = Rc::new(std::cell::Cell::new(0.0));
+        let checksum = Rc::new(core::cell::Cell::new(0.0));
         let sum = Rc::clone(&checksum);
         let _handler = handlers::add(
             &handlers,

@@ -11,6 +11,11 @@
 //! delivered before is a replay; one that keeps it (an event without its own `id:` field)
 //! is delivered.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+
 /// How many distinct delivered IDs are remembered by default.
 pub(crate) const DEFAULT_WINDOW: usize = 1024;
 
@@ -370,7 +375,7 @@ mod tests {
     /// The filter as the module documentation states it, without the index.
     struct Model {
         window: usize,
-        ids: std::collections::VecDeque<String>,
+        ids: alloc::collections::VecDeque<String>,
         connection_id: String,
     }
 

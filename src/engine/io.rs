@@ -1,7 +1,9 @@
 //! What goes into the engine and what comes out: its configuration, its inputs and the
 //! actions it asks for.
 
-use std::time::Duration;
+use alloc::string::String;
+
+use core::time::Duration;
 
 use super::reconnect::{Failure, ReconnectPolicy};
 use super::{Lifecycle, TransportKind};

@@ -1,6 +1,6 @@
 //! The names of the transports and request methods.
 
-use std::fmt;
+use core::fmt;
 
 /// Which transport a connection uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -1,7 +1,9 @@
 //! What the engine tells the world about the connection: its ready state, its lifecycle
 //! changes and why it closed.
 
-use std::time::Duration;
+use alloc::string::String;
+
+use core::time::Duration;
 
 use super::reconnect::{Failure, StopReason};
 use super::TransportKind;

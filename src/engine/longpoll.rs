@@ -13,7 +13,10 @@
 //! goes out from where the body really ended, so nothing is skipped and nothing is read
 //! twice.
 
-use std::time::Duration;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use core::time::Duration;
 
 /// How many polls beyond the next one may be in flight at once (taken from
 /// `Long-Poll-Ahead`). With the poll being read and the next one, that is four connections:

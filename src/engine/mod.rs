@@ -23,7 +23,11 @@
 //! Response checks ([`response`]) and long-poll planning ([`longpoll`]) are pure functions
 //! the transports call where the bytes are, before anything reaches the engine.
 
-use std::time::Duration;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use core::time::Duration;
 
 pub(crate) mod dedupe;
 mod io;
@@ -478,9 +482,9 @@ impl Engine {
         if let (Some(silent), Some(from)) = (self.burst_evidence(now), self.transport) {
             self.push(Action::Cancel);
             self.downgraded = true;
-            let ms = u64::try_from(silent.as_millis()).unwrap_or(u64::MAX);
+            let ms = text::whole_millis(silent);
             let threshold = self.config.stall_downgrade.unwrap_or_default();
-            let threshold_ms = u64::try_from(threshold.as_millis()).unwrap_or(u64::MAX);
+            let threshold_ms = text::whole_millis(threshold);
             // Concatenated, not `format!`ed: no formatting machinery in the wasm.
             let reason = "the body came in one burst at its end after ".to_owned()
                 + &text::decimal(ms)

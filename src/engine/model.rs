@@ -11,11 +11,11 @@
 //! point.
 #![allow(clippy::unwrap_used)]
 
-use std::cell::RefCell;
-use std::rc::Rc;
-use std::time::Duration;
+use alloc::rc::Rc;
+use core::cell::RefCell;
+use core::time::Duration;
 
-use futures::channel::mpsc::{unbounded, UnboundedReceiver};
+use crate::channel::{unbounded, UnboundedReceiver};
 
 use super::reconnect::{Failure, ReconnectPolicy, StopReason};
 use super::*;
@@ -309,7 +309,7 @@ impl World {
 
     fn drain_reports(&mut self) {
         let reports: Vec<TransportEvent> = match &mut self.reports {
-            Some(rx) => std::iter::from_fn(|| rx.try_recv().ok()).collect(),
+            Some(rx) => core::iter::from_fn(|| rx.try_recv().ok()).collect(),
             None => return,
         };
         for report in reports {

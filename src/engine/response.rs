@@ -4,7 +4,11 @@
 //! the head arrives (before any byte of the body is read, so a refused body is never
 //! parsed) and tested natively.
 
-use std::time::Duration;
+use alloc::borrow::ToOwned;
+
+use alloc::string::String;
+
+use core::time::Duration;
 
 use super::reconnect::Failure;
 
@@ -118,7 +122,7 @@ fn parse_imf_fixdate(value: &str) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use core::time::Duration;
 
     use super::*;
 

@@ -1,7 +1,7 @@
 //! The engine's rules, one test each, driven natively with a fake clock.
 #![allow(clippy::unwrap_used)]
 
-use std::time::Duration;
+use core::time::Duration;
 
 use super::reconnect::{Failure, ReconnectPolicy, StopReason};
 use super::*;
@@ -24,7 +24,7 @@ fn started(config: Config) -> (Engine, Vec<Action>) {
 }
 
 fn drain(engine: &mut Engine) -> Vec<Action> {
-    std::iter::from_fn(|| engine.poll_action()).collect()
+    core::iter::from_fn(|| engine.poll_action()).collect()
 }
 
 /// Feeds `input` at `now`; returns the actions it caused.

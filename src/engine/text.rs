@@ -1,6 +1,10 @@
 //! Text helpers without the formatting machinery (which would link `core::fmt`'s number
 //! and `Debug` code into the wasm): query parameters, quoted strings, decimal numbers.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::time::Duration;
+
 /// `url` with the query parameter `key` set to `value` (replacing any earlier `key`),
 /// keeping the fragment in place. Pure string work, so it runs the same in browsers,
 /// workers and Node, and for relative URLs.
@@ -65,6 +69,14 @@ pub(crate) fn quoted(text: &str) -> String {
     out
 }
 
+/// The whole milliseconds of `d`, saturating: `as_millis` without its `u128` arithmetic,
+/// which links 128-bit multiplication and shift helpers into the wasm.
+pub(crate) fn whole_millis(d: Duration) -> u64 {
+    d.as_secs()
+        .saturating_mul(1000)
+        .saturating_add(u64::from(d.subsec_millis()))
+}
+
 /// `n` in decimal, without the formatting machinery.
 pub(crate) fn decimal(mut n: u64) -> String {
     let mut digits = Vec::new();
@@ -94,7 +106,24 @@ fn percent_encode(text: &str, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use super::{decimal, quoted, with_query};
+    use super::{decimal, quoted, whole_millis, with_query};
+    use core::time::Duration;
+
+    #[test]
+    fn whole_millis_is_as_millis_and_saturates() {
+        for nanos in [
+            0,
+            999_999,
+            1_000_000,
+            1_999_999_999,
+            90_000_000_001,
+            u64::MAX,
+        ] {
+            let d = Duration::from_nanos(nanos);
+            assert_eq!(u128::from(whole_millis(d)), d.as_millis(), "{d:?}");
+        }
+        assert_eq!(whole_millis(Duration::MAX), u64::MAX);
+    }
 
     #[test]
     fn quoted_matches_debug_for_the_text_it_quotes() {

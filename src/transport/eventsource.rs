@@ -5,6 +5,10 @@
 //! closes the `EventSource`, so a reconnecting client never leaks a closure
 //! (no `Closure::forget`).
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsCast;

@@ -18,10 +18,17 @@
 //! which closes the connection. The task also stops by itself when the receiving end of the
 //! sink is gone, and aborts the controller whenever it ends.
 
-use std::future::Future;
-use std::time::Duration;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
 
-use futures::future::{AbortHandle, Abortable};
+use alloc::boxed::Box;
+use alloc::rc::Rc;
+use core::cell::Cell;
+use core::future::Future;
+use core::task::{Poll, Waker};
+use core::time::Duration;
+
 use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
@@ -190,7 +197,9 @@ fn prefixed(prefix: &str, thrown: &JsValue) -> String {
 /// nothing is reported afterwards) and the controller (closing the connection).
 pub(crate) struct Task {
     controller: AbortController,
-    handle: AbortHandle,
+    /// Set on drop, with the waker to wake then: the task drops its future instead of
+    /// polling it again.
+    aborted: Rc<Cell<(bool, Option<Waker>)>>,
 }
 
 impl Task {
@@ -200,23 +209,37 @@ impl Task {
     where
         F: Future<Output = ()> + 'static,
     {
-        let (handle, registration) = AbortHandle::new_pair();
-        let task = Abortable::new(future, registration);
+        let aborted: Rc<Cell<(bool, Option<Waker>)>> = Rc::new(Cell::new((false, None)));
+        let flag = Rc::clone(&aborted);
         let on_end = controller.clone();
+        let mut future = Box::pin(future);
         wasm_bindgen_futures::spawn_local(async move {
-            if task.await.is_ok() {
+            let ended = core::future::poll_fn(|cx| {
+                if flag.take().0 {
+                    return Poll::Ready(false);
+                }
+                flag.set((false, Some(cx.waker().clone())));
+                future.as_mut().poll(cx).map(|()| true)
+            })
+            .await;
+            if ended {
                 on_end.abort();
             }
         });
-        Self { controller, handle }
+        Self {
+            controller,
+            aborted,
+        }
     }
 }
 
 impl Drop for Task {
     fn drop(&mut self) {
-        // The abort flag is checked before the task is polled again, so the task never sees
-        // the rejection that the controller's abort causes.
-        self.handle.abort();
+        // The flag is checked before the task is polled again, so the task never sees the
+        // rejection that the controller's abort causes.
+        if let (_, Some(waker)) = self.aborted.replace((true, None)) {
+            waker.wake();
+        }
         self.controller.abort();
     }
 }
@@ -480,7 +503,7 @@ fn into_event(event: wasm_sse_codec::Event, spare: Option<Event>) -> (Event, Opt
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
+    use core::time::Duration;
 
     use futures::channel::mpsc;
     use wasm_sse_codec::Parser;

@@ -1,7 +1,7 @@
 //! The fetch-streaming transport against the real dev server, in the browser.
 #![allow(clippy::unwrap_used)]
 
-use std::time::Duration;
+use core::time::Duration;
 
 use futures::StreamExt;
 use wasm_bindgen_test::wasm_bindgen_test;

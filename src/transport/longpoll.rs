@@ -33,10 +33,11 @@
 //! `Polling(false)` when its head is accepted, so the engine can tell a poll the server
 //! holds (healthy) from one it never answers.
 
-use std::collections::VecDeque;
-use wasm_sse_codec::Parser;
+use alloc::borrow::ToOwned;
+use alloc::string::String;
 
-use futures::channel::mpsc;
+use alloc::collections::VecDeque;
+use wasm_sse_codec::Parser;
 
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
@@ -224,7 +225,7 @@ impl Polls {
                     let Ok(body) = body else {
                         return Some(Failure::Network);
                     };
-                    let (staging_tx, staged) = mpsc::unbounded();
+                    let (staging_tx, staged) = crate::channel::unbounded();
                     let staging = Sink::from(staging_tx);
                     let (_, events, cut) =
                         take_body(&mut self.parser, &mut self.cursor, &body, &staging);
@@ -259,7 +260,7 @@ impl Polls {
             }
             let pause = pause_before_next(events, crate::env::now().saturating_sub(started));
             if !pause.is_zero() {
-                gloo_timers::future::sleep(pause).await;
+                crate::env::sleep(pause).await;
             }
         }
     }
@@ -278,7 +279,7 @@ impl Polls {
 
 /// Passes on the reports of a body read whole (`None`: it was streamed, nothing waits);
 /// returns whether the sink is still open.
-fn deliver(staged: Option<mpsc::UnboundedReceiver<TransportEvent>>, sink: &Sink) -> bool {
+fn deliver(staged: Option<crate::channel::UnboundedReceiver<TransportEvent>>, sink: &Sink) -> bool {
     let Some(mut staged) = staged else {
         return true;
     };
@@ -371,7 +372,7 @@ mod tests {
 #[cfg(all(test, target_arch = "wasm32"))]
 #[allow(clippy::unwrap_used)]
 mod browser_tests {
-    use std::time::Duration;
+    use core::time::Duration;
 
     use futures::StreamExt;
     use wasm_bindgen_test::wasm_bindgen_test;

@@ -5,11 +5,14 @@
 //! in-flight requests) when dropped. The client gives each connection attempt a fresh
 //! channel, so a report that races with a drop is simply never read.
 
-use std::cell::Cell;
-use std::rc::Rc;
-use std::time::Duration;
+use alloc::string::String;
+use alloc::vec::Vec;
 
-use futures::channel::mpsc::UnboundedSender;
+use alloc::rc::Rc;
+use core::cell::Cell;
+use core::time::Duration;
+
+use crate::channel::UnboundedSender;
 
 use crate::engine::reconnect::Failure;
 pub(crate) use crate::engine::text::{quoted, with_query};

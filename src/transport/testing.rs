@@ -2,7 +2,7 @@
 //! `scripts/test.sh` starts (its URL is baked in at compile time as `SSE_DEVSERVER_URL`).
 #![allow(clippy::unwrap_used)]
 
-use std::time::Duration;
+use core::time::Duration;
 
 use futures::channel::mpsc::{self, UnboundedReceiver};
 use futures::{FutureExt, StreamExt};
@@ -93,7 +93,7 @@ pub(crate) async fn server_sees_disconnect(during: f64) {
 }
 
 /// Fails the test instead of hanging when `future` takes longer than `ms`.
-pub(crate) async fn within<T>(ms: u64, future: impl std::future::Future<Output = T>) -> T {
+pub(crate) async fn within<T>(ms: u64, future: impl core::future::Future<Output = T>) -> T {
     let timeout = gloo_timers::future::sleep(Duration::from_millis(ms));
     futures::select! {
         value = future.fuse() => value,

@@ -35,8 +35,11 @@ test('each bad option throws an invalid-option SseError naming the option', () =
   const cases = [
     // Checked by the JS layer (npm/client.js).
     ['options', 'nope'],
-    ['method', { method: 'PUT' }],
+    ['method', { method: 'CONNECT' }],
     ['body', { body: 42 }],
+    ['fetch', { fetch: 'globalThis.fetch' }],
+    ['retryOn', { retryOn: true }],
+    ['closeOnEnd', { transport: 'long-poll', closeOnEnd: true }],
     ['headers', { headers: 42 }],
     ['reconnect', { reconnect: 'often' }],
     ['reconnect.initialDelayMs', { reconnect: { initialDelayMs: -1 } }],

@@ -1,5 +1,8 @@
 //! The `text/event-stream` encoder.
 
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use core::fmt;
 
 use crate::event::Event;
@@ -24,7 +27,7 @@ impl fmt::Display for EncodeError {
     }
 }
 
-impl std::error::Error for EncodeError {}
+impl core::error::Error for EncodeError {}
 
 /// Builds one `text/event-stream` block (an event, or just a comment, an id or a retry),
 /// ended by a blank line, that [`Parser`](crate::Parser) and browsers read back exactly.

@@ -1,5 +1,7 @@
 //! Parsed items: [`Event`] and [`Item`].
 
+use alloc::string::String;
+
 use core::fmt;
 
 /// A dispatched event, as a browser's `EventSource` would deliver it as a `MessageEvent`.

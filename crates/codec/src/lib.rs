@@ -38,6 +38,10 @@
 //! [Parsing an event stream]: https://html.spec.whatwg.org/multipage/server-sent-events.html#parsing-an-event-stream
 //! [Interpreting an event stream]: https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
 #![forbid(unsafe_code)]
+// `core` + `alloc` only (the npm package's wasm has no `std`); the tests use `std`.
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
 
 mod encoder;
 mod event;

@@ -1,5 +1,9 @@
 //! The incremental (sans-IO) `text/event-stream` parser.
 
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+
 use core::fmt;
 use core::mem;
 
@@ -37,7 +41,7 @@ impl fmt::Display for ParseError {
     }
 }
 
-impl std::error::Error for ParseError {}
+impl core::error::Error for ParseError {}
 
 /// An incremental, spec-exact `text/event-stream` parser.
 ///

@@ -5,7 +5,9 @@
 // Its `pub` items are exported to JavaScript by wasm-bindgen, not to Rust crates.
 #![allow(unreachable_pub)]
 
-use std::time::Duration;
+use alloc::format;
+use alloc::string::{String, ToString};
+use core::time::Duration;
 
 use futures::StreamExt;
 use serde::Deserialize;

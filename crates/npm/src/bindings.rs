@@ -10,9 +10,11 @@
 // Its `pub` items are exported to JavaScript by wasm-bindgen, not to Rust crates.
 #![allow(unreachable_pub)]
 
-use std::cell::RefCell;
-use std::rc::Rc;
-use std::time::Duration;
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+use core::time::Duration;
 
 use futures::{FutureExt, StreamExt};
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint32Array};
@@ -31,6 +33,26 @@ use crate::pending::Pending;
 #[wasm_bindgen]
 pub fn version() -> JsValue {
     JsValue::from_str(env!("CARGO_PKG_VERSION"))
+}
+
+/// Registers `hook`, called when the wasm panics, just before the instance traps (see
+/// `wasm_sse`'s `no_std` panic handler): the JS layer then closes every client with a
+/// `panic` error and calls into the instance no more.
+#[wasm_bindgen(js_name = onPanic)]
+pub fn on_panic(hook: Function) {
+    wasm_sse::set_panic_hook(hook);
+}
+
+/// Panics, at once (`later` false) or in a task of its own that runs after this call has
+/// returned (`later` true): the panic test's trigger (the `test-panic` feature only).
+#[cfg(feature = "test-panic")]
+#[wasm_bindgen(js_name = testPanic)]
+pub fn test_panic(later: bool) {
+    if later {
+        wasm_bindgen_futures::spawn_local(async { panic!("test panic") });
+    } else {
+        panic!("test panic");
+    }
 }
 
 /// The wasm half of the JS `SseClient`: a [`Client`] that reports to two JS callbacks.
@@ -319,7 +341,8 @@ fn int(n: impl Into<f64>) -> JsValue {
 }
 
 fn duration(d: Duration) -> JsValue {
-    JsValue::from_f64(d.as_millis() as f64)
+    // Whole milliseconds without `as_millis`'s `u128` arithmetic (exact below 2^53 ms).
+    JsValue::from_f64(d.as_secs() as f64 * 1000.0 + f64::from(d.subsec_millis()))
 }
 
 /// `[type, status, detail]` of a failure; the JS layer writes the message.

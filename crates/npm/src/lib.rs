@@ -5,6 +5,12 @@
 //!
 //! On other targets the library is empty.
 
+// `core` + `alloc` in the wasm, with `wasm-sse`'s panic handler (its `std` feature off).
+#![cfg_attr(target_arch = "wasm32", no_std)]
+
+#[cfg(target_arch = "wasm32")]
+extern crate alloc;
+
 #[cfg(target_arch = "wasm32")]
 mod bindings;
 

@@ -9,6 +9,9 @@
 //! data; the rest cross with the other strings and JS decodes them one by one (reporting
 //! what does not decode).
 
+#[cfg(target_arch = "wasm32")]
+use alloc::{string::String, vec::Vec};
+
 /// Set in an event's data length when its data is in [`Pending::json`].
 pub(crate) const IN_JSON: u32 = 1 << 31;
 
@@ -120,7 +123,8 @@ pub(crate) fn utf16_len(s: &str) -> u32 {
     units as u32
 }
 
-#[cfg(test)]
+// Native: the wasm build has no `std` for the test harness's macros.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::{one_value, utf16_len, Pending, IN_JSON};
 

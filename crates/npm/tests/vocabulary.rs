@@ -10,9 +10,9 @@ use std::path::Path;
 use wasm_sse::reconnect::{Failure, StopReason};
 use wasm_sse::{CloseReason, Error, Lifecycle, TransportKind};
 
-/// Error types that `npm/client.js` raises itself: a listener's data that is not JSON, and the
-/// `too-large` lifecycle change as an error.
-const JS_ONLY: &[&str] = &["decode", "event-too-large"];
+/// Error types that `npm/client.js` raises itself: a listener's data that is not JSON, the
+/// `too-large` lifecycle change as an error, and a panic of the wasm.
+const JS_ONLY: &[&str] = &["decode", "event-too-large", "panic"];
 
 /// The `transport` option's value for the client's own choice (no `TransportKind`).
 const AUTO: &str = "auto";

@@ -56,7 +56,9 @@
 //!
 //! A wait the server asked for (steps 3 and 4) is honoured even when it exceeds `max_delay`.
 
-use std::time::Duration;
+use alloc::string::String;
+
+use core::time::Duration;
 
 /// Backoff settings. Build one with [`ReconnectPolicy::new`] (or [`Default`]) and the
 /// builder methods; every method documents its default.
@@ -201,10 +203,26 @@ impl ReconnectPolicy {
             // Avoids 0 × ∞ = NaN with an infinite multiplier.
             return Duration::ZERO;
         }
-        let exponent = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
-        let secs = self.initial_delay.as_secs_f64() * self.multiplier.powi(exponent);
+        let secs =
+            self.initial_delay.as_secs_f64() * powi(self.multiplier, attempt.saturating_sub(1));
         // Out of range (including +∞) means "above any cap".
         Duration::try_from_secs_f64(secs).map_or(self.max_delay, |d| d.min(self.max_delay))
+    }
+}
+
+/// `base` to the power `exponent` by squaring, the way `f64::powi` computes it (compiler-rt's
+/// `__powidf2`), which `core` does not offer without `std`.
+fn powi(mut base: f64, mut exponent: u32) -> f64 {
+    let mut result = 1.0;
+    loop {
+        if exponent & 1 == 1 {
+            result *= base;
+        }
+        exponent /= 2;
+        if exponent == 0 {
+            return result;
+        }
+        base *= base;
     }
 }
 
@@ -382,7 +400,7 @@ enum Phase {
 /// [`retry_now`](Self::retry_now) return the same stop until [`reset`](Self::reset).
 ///
 /// ```
-/// use std::time::Duration;
+/// use core::time::Duration;
 /// use wasm_sse::reconnect::{Backoff, Decision, Failure, ReconnectPolicy, StopReason};
 ///
 /// let policy = ReconnectPolicy::new().jitter(false).max_attempts(2);

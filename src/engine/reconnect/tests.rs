@@ -420,3 +420,14 @@ fn retry_after_is_a_floor() {
         secs(9)
     );
 }
+
+#[test]
+fn powi_is_f64_powi_to_the_bit() {
+    for base in [0.5, 1.0, 1.5, 2.0, 2.5, 3.7, 10.0, f64::INFINITY] {
+        for exponent in (0..80).chain([1_000, 65_535, i32::MAX as u32]) {
+            let want = base.powi(exponent as i32);
+            let got = super::powi(base, exponent);
+            assert_eq!(got.to_bits(), want.to_bits(), "{base}^{exponent}");
+        }
+    }
+}
