@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 #![allow(clippy::print_stdout)]
 
+mod abuse;
 mod soak;
 
 use std::net::SocketAddr;
@@ -58,6 +59,10 @@ enum Mode {
     /// Soak: clients held under steady publishing; memory must stay flat and every client's
     /// sequence complete (exit status 1 otherwise).
     Soak(soak::SoakArgs),
+    /// Abuse: each attack of the dev server's threat table for a bounded time, with the
+    /// server's peak RSS per attack and a well-behaved client that must lose nothing (exit
+    /// status 1 otherwise).
+    Abuse(abuse::AbuseArgs),
 }
 
 /// The benchmark's flags (the default mode).
@@ -694,6 +699,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.mode {
         Some(Mode::Soak(args)) => rt.block_on(soak::run(args)),
+        Some(Mode::Abuse(args)) => rt.block_on(abuse::run(args)),
         None => rt.block_on(run(cli.bench)),
     };
     match result {
