@@ -427,6 +427,22 @@ pub(crate) async fn events(
     if faults.invalid_utf8 {
         queue.push_back(wire::invalid_utf8_event());
     }
+    if chaos.is_none() && faults.stall.is_none() && faults.trickle.is_none() && !faults.buffer {
+        // The common case, 10,000 streams on one topic among them: a body that reads the feed
+        // directly, without the fault machinery in between.
+        let body = LiveBody {
+            head: queue,
+            feed,
+            remaining: faults.close_after,
+            heartbeat: Box::pin(tokio::time::sleep(heartbeat_period(&app))),
+            period: heartbeat_period(&app),
+            done: false,
+            _guard: guard,
+        };
+        let mut resp = Body::new(body).into_response();
+        stream_headers(&mut resp, &faults);
+        return resp;
+    }
     let stream = SseStream::new(
         &app,
         queue,
@@ -436,6 +452,86 @@ pub(crate) async fn events(
         guard,
     );
     respond(&app, stream, &faults, chaos)
+}
+
+/// The heartbeat period of streams (at least 10 ms).
+fn heartbeat_period(app: &AppState) -> Duration {
+    app.config.heartbeat.max(Duration::from_millis(10))
+}
+
+/// The frames of `events` as one chunk: the shared frame itself for one event, else the
+/// frames copied together (a replay: at most `REPLAY_CHUNK` bytes, or one larger event).
+fn frames_chunk(events: Vec<Event>) -> Bytes {
+    match <[Event; 1]>::try_from(events) {
+        Ok([one]) => one.frame,
+        Err(events) => {
+            let mut chunk = BytesMut::with_capacity(events.iter().map(|e| e.frame.len()).sum());
+            for e in &events {
+                chunk.extend_from_slice(&e.frame);
+            }
+            chunk.freeze()
+        }
+    }
+}
+
+/// The body of a topic stream without stream faults or chaos: the head (preamble, reset,
+/// fault events), then the feed (replay and live events), heartbeats while it is quiet,
+/// the overflow notice when the client falls behind; it ends after `closeAfter` events, on
+/// overflow, and on shutdown (the feed closes).
+struct LiveBody {
+    head: VecDeque<Bytes>,
+    feed: Feed,
+    remaining: Option<u64>,
+    heartbeat: std::pin::Pin<Box<tokio::time::Sleep>>,
+    period: Duration,
+    done: bool,
+    _guard: ConnGuard,
+}
+
+impl http_body::Body for LiveBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Infallible>>> {
+        use std::future::Future;
+        use std::task::Poll;
+        let this = self.get_mut();
+        let data = |b: Bytes| Poll::Ready(Some(Ok(http_body::Frame::data(b))));
+        if let Some(b) = this.head.pop_front() {
+            return data(b);
+        }
+        if this.done || this.remaining == Some(0) {
+            return Poll::Ready(None);
+        }
+        let max = this
+            .remaining
+            .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        match this.feed.poll_next(cx, max, REPLAY_CHUNK) {
+            Poll::Ready(Take::Events(events)) => {
+                if let Some(r) = &mut this.remaining {
+                    *r = r.saturating_sub(events.len() as u64);
+                }
+                return data(frames_chunk(events));
+            }
+            Poll::Ready(Take::Overflow) => {
+                this.done = true;
+                return data(wire::comment(
+                    "overflow: client queue full, reconnect with Last-Event-ID",
+                ));
+            }
+            Poll::Ready(Take::Empty | Take::Closed) => return Poll::Ready(None),
+            Poll::Pending => {}
+        }
+        if this.heartbeat.as_mut().poll(cx).is_ready() {
+            let next = Instant::now() + this.period;
+            this.heartbeat.as_mut().reset(next);
+            return data(wire::comment("heartbeat"));
+        }
+        Poll::Pending
+    }
 }
 
 /// Holds a long-poll until an event after the feed's cursor exists, the timeout passes or
@@ -623,21 +719,7 @@ impl Source {
                 match feed.next(max, REPLAY_CHUNK).await {
                     Take::Events(events) => {
                         let n = events.len() as u64;
-                        match <[Event; 1]>::try_from(events) {
-                            // The common live case: the shared frame itself.
-                            Ok([one]) => Item::Data(one.frame, n),
-                            // A replay: blocks due at once go out together, in chunks of at
-                            // most `REPLAY_CHUNK` bytes.
-                            Err(events) => {
-                                let mut chunk = BytesMut::with_capacity(
-                                    events.iter().map(|e| e.frame.len()).sum(),
-                                );
-                                for e in &events {
-                                    chunk.extend_from_slice(&e.frame);
-                                }
-                                Item::Data(chunk.freeze(), n)
-                            }
-                        }
+                        Item::Data(frames_chunk(events), n)
                     }
                     Take::Overflow => Item::Overflow,
                     Take::Empty | Take::Closed => Item::End,
@@ -720,7 +802,7 @@ impl SseStream {
         let needs_signal = matches!(source, Source::Replay { .. })
             || faults.stall.is_some()
             || faults.trickle.is_some();
-        let period = app.config.heartbeat.max(Duration::from_millis(10));
+        let period = heartbeat_period(app);
         let mut heartbeat = tokio::time::interval_at(Instant::now() + period, period);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         SseStream {

@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use bytes::Bytes;
-use tokio::sync::watch;
+use tokio::sync::futures::OwnedNotified;
+use tokio::sync::Notify;
 
 use crate::wire;
 
@@ -215,8 +216,8 @@ impl TopicState {
 
 struct Topic {
     state: RwLock<TopicState>,
-    /// Bumped after every publish (and on shutdown): wakes the feeds.
-    wake: watch::Sender<()>,
+    /// Notified after every publish (and on shutdown): wakes the feeds that wait.
+    wake: Arc<Notify>,
 }
 
 struct Topics {
@@ -284,7 +285,11 @@ pub(crate) struct Feed {
     /// The sequence number of the first event published after subscribing: only the events
     /// from there on count towards the lag limit (the replay before it does not).
     live_from: u64,
-    wake: watch::Receiver<()>,
+    /// Registered with the topic's [`Topic::wake`] before the ring is looked at, so that a
+    /// publish in between is never missed; allocated once per feed and re-armed in place.
+    waiting: std::pin::Pin<Box<OwnedNotified>>,
+    /// `waiting` is registered and has not fired yet.
+    armed: bool,
 }
 
 impl Feed {
@@ -318,20 +323,37 @@ impl Feed {
         Take::Events(out)
     }
 
+    /// Takes as [`Feed::take`] does, or registers `cx` to be woken by the next publish (or
+    /// the shutdown) when there is nothing to take: never [`Take::Empty`].
+    pub(crate) fn poll_next(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+        max: usize,
+        max_bytes: usize,
+    ) -> std::task::Poll<Take> {
+        use std::future::Future;
+        loop {
+            if !self.armed {
+                let fresh = self.topic.wake.clone().notified_owned();
+                self.waiting.set(fresh);
+                self.waiting.as_mut().enable();
+                self.armed = true;
+            }
+            match self.take(max, max_bytes) {
+                Take::Empty => {}
+                other => return std::task::Poll::Ready(other),
+            }
+            match self.waiting.as_mut().poll(cx) {
+                std::task::Poll::Ready(()) => self.armed = false,
+                std::task::Poll::Pending => return std::task::Poll::Pending,
+            }
+        }
+    }
+
     /// Waits for at least one event (or an overflow, or the shutdown), then takes as
     /// [`Feed::take`] does.
     pub(crate) async fn next(&mut self, max: usize, max_bytes: usize) -> Take {
-        loop {
-            // Marked seen before looking: a publish after this line wakes `changed`.
-            self.wake.borrow_and_update();
-            match self.take(max, max_bytes) {
-                Take::Empty => {}
-                other => return other,
-            }
-            if self.wake.changed().await.is_err() {
-                return Take::Closed;
-            }
-        }
+        std::future::poll_fn(|cx| self.poll_next(cx, max, max_bytes)).await
     }
 
     /// The ids ending each of the next `k` full batches of `batch` events after the first
@@ -405,7 +427,7 @@ impl Hub {
         topics.closed = true;
         for topic in topics.map.values() {
             write(&topic.state).closed = true;
-            topic.wake.send_replace(());
+            topic.wake.notify_waiters();
         }
         topics.map.clear();
     }
@@ -444,7 +466,7 @@ impl Hub {
         }
         let topic = Arc::new(Topic {
             state: RwLock::new(state),
-            wake: watch::Sender::new(()),
+            wake: Arc::new(Notify::new()),
         });
         topics.map.insert(name.to_owned(), topic.clone());
         self.evict_over_budget(topics, &topic);
@@ -526,7 +548,7 @@ impl Hub {
         topics.bytes = topics.bytes.saturating_add_signed(delta);
         self.evict_over_budget(&mut topics, &topic);
         drop(topics);
-        topic.wake.send_replace(());
+        topic.wake.notify_waiters();
         Ok(id)
     }
 
@@ -574,7 +596,8 @@ impl Hub {
             topic: topic.clone(),
             next_seq,
             live_from: st.end_seq(),
-            wake: topic.wake.subscribe(),
+            waiting: Box::pin(topic.wake.clone().notified_owned()),
+            armed: false,
         };
         drop(st);
         Ok(Subscription {

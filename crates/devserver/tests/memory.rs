@@ -65,7 +65,12 @@ async fn health(addr: std::net::SocketAddr) -> serde_json::Value {
 
 #[tokio::test]
 async fn retained_events_are_bounded_in_bytes() {
-    let server = start(&["--retain-bytes", "4194304", "--retain-topic-bytes", "1048576"]);
+    let server = start(&[
+        "--retain-bytes",
+        "4194304",
+        "--retain-topic-bytes",
+        "1048576",
+    ]);
     let base = rss(server.pid());
     // 64 MiB published over 8 topics: without a byte budget all of it stays retained.
     for t in 0..8 {
@@ -136,10 +141,16 @@ async fn huge_events_are_streamed_not_allocated() {
     let mut clients = Vec::new();
     for i in 0..20 {
         let mut c = Conn::connect_small(server.addr(), 4096).await;
-        let transport = if i % 2 == 0 { "sse" } else { TRANSPORT_LONG_POLL };
+        let transport = if i % 2 == 0 {
+            "sse"
+        } else {
+            TRANSPORT_LONG_POLL
+        };
         c.send_request(
             "GET",
-            &format!("/events?{TOPIC}=h&{TRANSPORT}={transport}&{HUGE_BYTES}=67108864&{CLOSE_AFTER}=0"),
+            &format!(
+                "/events?{TOPIC}=h&{TRANSPORT}={transport}&{HUGE_BYTES}=67108864&{CLOSE_AFTER}=0"
+            ),
             &[],
             None,
         )

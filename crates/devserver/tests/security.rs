@@ -128,7 +128,10 @@ async fn cross_site_simple_posts_are_refused() {
     let s = start(config()).await;
     for (content_type, origin) in [
         (Some("text/plain"), None),
-        (Some("text/plain;charset=UTF-8"), Some("http://evil.example")),
+        (
+            Some("text/plain;charset=UTF-8"),
+            Some("http://evil.example"),
+        ),
         (Some("application/x-www-form-urlencoded"), None),
         (Some("multipart/form-data; boundary=x"), None),
         (None, None),
@@ -297,7 +300,10 @@ async fn the_bearer_scheme_is_case_insensitive() {
         let r = post(
             &s,
             "tok",
-            &[("content-type", "application/json"), ("authorization", value)],
+            &[
+                ("content-type", "application/json"),
+                ("authorization", value),
+            ],
         )
         .await;
         assert_eq!(r.status, status, "{value}");

@@ -153,7 +153,8 @@ async fn attack(name: &str, addr: SocketAddr, stop: Arc<AtomicBool>) -> String {
                 let req = publish_request("full", "application/json", "", &body);
                 note(status_of(addr, &req).await);
             }
-            let req = b"GET /events?topic=full HTTP/1.1\r\nHost: 127.0.0.1\r\nLast-Event-ID: 0\r\n\r\n";
+            let req =
+                b"GET /events?topic=full HTTP/1.1\r\nHost: 127.0.0.1\r\nLast-Event-ID: 0\r\n\r\n";
             while held.len() < 600 && !stop.load(Ordering::Relaxed) {
                 if let Some(s) = non_reader(addr, req).await {
                     held.push(s);
@@ -176,9 +177,7 @@ async fn attack(name: &str, addr: SocketAddr, stop: Arc<AtomicBool>) -> String {
         "topics" => {
             let mut i = 0u64;
             while !stop.load(Ordering::Relaxed) {
-                let req = format!(
-                    "GET /events?topic=anon-{i} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-                );
+                let req = format!("GET /events?topic=anon-{i} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
                 if held.len() < 1000 {
                     if let Some(s) = non_reader(addr, req.as_bytes()).await {
                         held.push(s);
@@ -194,18 +193,26 @@ async fn attack(name: &str, addr: SocketAddr, stop: Arc<AtomicBool>) -> String {
             // After all that, a publish to a topic never seen before.
             let req = publish_request("brand-new", "application/json", "", r#"{"data":"x"}"#);
             let s = status_of(addr, &req).await;
-            return format!(
-                "{i} subscribes to new names; then a publish to a new topic: {s}"
-            );
+            return format!("{i} subscribes to new names; then a publish to a new topic: {s}");
         }
         "cross-site" => {
             let body = r#"{"data":"x"}"#;
             while !stop.load(Ordering::Relaxed) {
-                let plain = publish_request("honest", "text/plain;charset=UTF-8", "Origin: http://evil.example\r\n", body);
+                let plain = publish_request(
+                    "honest",
+                    "text/plain;charset=UTF-8",
+                    "Origin: http://evil.example\r\n",
+                    body,
+                );
                 note(status_of(addr, &plain).await);
                 let plain = publish_request("honest", "text/plain", "", body);
                 note(status_of(addr, &plain).await);
-                let json = publish_request("honest", "application/json", "Origin: http://evil.example\r\n", body);
+                let json = publish_request(
+                    "honest",
+                    "application/json",
+                    "Origin: http://evil.example\r\n",
+                    body,
+                );
                 note(status_of(addr, &json).await);
             }
         }
@@ -248,7 +255,11 @@ async fn attack(name: &str, addr: SocketAddr, stop: Arc<AtomicBool>) -> String {
     format!(
         "{} connections held{}{}",
         held.len(),
-        if statuses.is_empty() { "" } else { "; answers: " },
+        if statuses.is_empty() {
+            ""
+        } else {
+            "; answers: "
+        },
         statuses.join(", ")
     )
 }
@@ -422,7 +433,10 @@ pub(crate) async fn run(args: AbuseArgs) -> Result<(), String> {
             format!("{}/{}", seen.ids.len(), total),
             format!("{lost}/{dup}"),
             if seen.reconnects > 0 {
-                format!(" (the well-behaved client reconnected {} times)", seen.reconnects)
+                format!(
+                    " (the well-behaved client reconnected {} times)",
+                    seen.reconnects
+                )
             } else {
                 String::new()
             }
