@@ -164,7 +164,11 @@ async fn attack(name: &str, addr: SocketAddr, stop: Arc<AtomicBool>) -> String {
         "huge" => {
             let mut i = 0u64;
             while !stop.load(Ordering::Relaxed) && held.len() < 400 {
-                let transport = if i % 2 == 0 { "sse" } else { "long-poll" };
+                let transport = if i.is_multiple_of(2) {
+                    "sse"
+                } else {
+                    "long-poll"
+                };
                 let req = format!(
                     "GET /events?topic=h{i}&transport={transport}&hugeBytes=67108864&closeAfter=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
                 );
@@ -376,8 +380,8 @@ pub(crate) async fn run(args: AbuseArgs) -> Result<(), String> {
         args.secs, args.budget_mib
     );
     println!(
-        "{:<11} {:>9} {:>9} {:>10} {:>9}  {}",
-        "attack", "peak MiB", "HWM MiB", "honest", "lost/dup", "what the attack did"
+        "{:<11} {:>9} {:>9} {:>10} {:>9}  what the attack did",
+        "attack", "peak MiB", "HWM MiB", "honest", "lost/dup"
     );
     for (name, what) in ATTACKS {
         if args.only.as_deref().is_some_and(|o| !name.contains(o)) {
