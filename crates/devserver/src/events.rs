@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -662,7 +663,8 @@ fn respond(app: &AppState, stream: SseStream, faults: &Faults, chaos: ChaosPlan)
     use futures_util::StreamExt;
     let pieces = if faults.buffer {
         let hold = faults.buffer_hold;
-        futures_util::stream::once(async move { stream.buffered(hold).await }).boxed()
+        let budget = app.buffered.clone();
+        futures_util::stream::once(async move { stream.buffered(hold, budget).await }).boxed()
     } else {
         futures_util::stream::unfold(stream, |mut s| async move {
             let chunk = s.next().await?;
@@ -769,6 +771,30 @@ impl Source {
     }
 }
 
+/// The most bytes every `buffer=1` response together holds back.
+pub(crate) const MAX_BUFFERED_TOTAL: usize = 32 << 20;
+
+/// A buffered body, counted in the shared budget until it is freed (sent, or its
+/// connection dropped).
+struct Counted {
+    bytes: Bytes,
+    /// Bytes added to `budget` for it.
+    counted: usize,
+    budget: Arc<AtomicUsize>,
+}
+
+impl AsRef<[u8]> for Counted {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.budget.fetch_sub(self.counted, Ordering::AcqRel);
+    }
+}
+
 /// The state of one streaming response.
 struct SseStream {
     queue: VecDeque<Bytes>,
@@ -842,10 +868,19 @@ impl SseStream {
 
     /// Everything the stream sends until it ends or `hold` passes, as one piece: the
     /// `buffer=1` fault (a proxy that buffers whole responses). Heartbeats are held back too.
-    async fn buffered(mut self, hold: Duration) -> Bytes {
-        /// A buffering proxy gives up at some size too; this keeps memory bounded.
+    ///
+    /// A buffering proxy gives up at some size too: the piece goes out early once it holds
+    /// `MAX_BUFFERED` bytes, or once every buffered response together would hold more than
+    /// [`MAX_BUFFERED_TOTAL`] (counted in `budget` until the piece is freed).
+    async fn buffered(mut self, hold: Duration, budget: Arc<AtomicUsize>) -> Bytes {
         const MAX_BUFFERED: usize = 16 << 20;
         let mut out = BytesMut::new();
+        // Counted from the first byte: a response dropped while buffering gives it back.
+        let mut held = Counted {
+            bytes: Bytes::new(),
+            counted: 0,
+            budget,
+        };
         let deadline = tokio::time::sleep(hold);
         tokio::pin!(deadline);
         loop {
@@ -854,8 +889,11 @@ impl SseStream {
                 () = &mut deadline => break,
                 chunk = self.next() => match chunk {
                     Some(chunk) => {
+                        let total =
+                            held.budget.fetch_add(chunk.len(), Ordering::AcqRel) + chunk.len();
+                        held.counted += chunk.len();
                         out.extend_from_slice(&chunk);
-                        if out.len() > MAX_BUFFERED {
+                        if out.len() > MAX_BUFFERED || total > MAX_BUFFERED_TOTAL {
                             break;
                         }
                     }
@@ -863,7 +901,8 @@ impl SseStream {
                 },
             }
         }
-        out.freeze()
+        held.bytes = out.freeze();
+        Bytes::from_owner(held)
     }
 
     /// The next piece of the body, applying `trickle`.

@@ -239,6 +239,8 @@ pub(crate) struct AppState {
     limits: Arc<limits::Limits>,
     shutdown: Shutdown,
     chaos: Option<chaos::ChaosState>,
+    /// Bytes held back by `buffer=1` responses (bounded by `events::MAX_BUFFERED_TOTAL`).
+    buffered: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// Locks `m`, ignoring poisoning (the data stays consistent: every critical section is a
@@ -354,6 +356,7 @@ pub fn app(config: Config) -> Router {
             config.state_dir.clone(),
         ),
         limits: limits::Limits::new(config.max_connections),
+        buffered: Arc::default(),
         shutdown: config.shutdown.clone(),
         chaos: config
             .chaos

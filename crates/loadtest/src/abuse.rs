@@ -46,7 +46,7 @@ pub(crate) struct AbuseArgs {
 }
 
 /// The attacks, in the order of the table.
-const ATTACKS: [(&str, &str); 8] = [
+const ATTACKS: [(&str, &str); 9] = [
     ("retain", "publishers flood 32 topics with 64 KiB events"),
     (
         "replay",
@@ -64,6 +64,10 @@ const ATTACKS: [(&str, &str); 8] = [
     ("rebinding", "requests with a foreign Host"),
     ("slow", "500 live subscribers of the busy topic never read"),
     ("echo", "POST /events with 64 KiB bodies, never read"),
+    (
+        "buffer",
+        "buffer=1 responses of 16 MiB hugeBytes events, never read",
+    ),
 ];
 
 /// One request on a fresh connection; the status (0 when none came).
@@ -248,6 +252,18 @@ async fn attack(name: &str, addr: SocketAddr, stop: Arc<AtomicBool>) -> String {
                 if let Some(s) = non_reader(addr, req.as_bytes()).await {
                     held.push(s);
                 }
+            }
+        }
+        "buffer" => {
+            let mut i = 0u64;
+            while held.len() < 400 && !stop.load(Ordering::Relaxed) {
+                let req = format!(
+                    "GET /events?topic=b{i}&buffer=1&bufferMs=50&hugeBytes=16777216&closeAfter=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                );
+                if let Some(s) = non_reader(addr, req.as_bytes()).await {
+                    held.push(s);
+                }
+                i += 1;
             }
         }
         _ => {}
