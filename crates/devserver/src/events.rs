@@ -239,6 +239,10 @@ fn batch_size(app: &AppState, faults: &Faults) -> usize {
         .min(usize::try_from(faults.close_after.unwrap_or(u64::MAX)).unwrap_or(usize::MAX))
 }
 
+/// The most bytes of events one long-poll answer of a topic carries (at least one event,
+/// however large): with `--long-poll-batch`, what one held answer can keep alive.
+const LONG_POLL_BYTES: usize = 1 << 20;
+
 /// How many batches past the current answer a `Long-Poll-Ahead` header announces at most.
 /// A client may keep one poll in flight for each (docs/protocol.md), so this stays well under
 /// a browser's six connections per host.
@@ -367,7 +371,7 @@ pub(crate) async fn events(
         // too, so the batches announced ahead are that size.
         let max = batch_size(&app, &faults);
         let ahead = if reset.is_none() && !faults.echo {
-            feed.ahead(max, AHEAD_BATCHES)
+            feed.ahead(max, LONG_POLL_BYTES, AHEAD_BATCHES)
         } else {
             Vec::new()
         };
@@ -384,7 +388,7 @@ pub(crate) async fn events(
                 .rest
                 .push(echo_event(&method, &headers, &request_body));
         }
-        let mut events = match feed.take(max, usize::MAX) {
+        let mut events = match feed.take(max, LONG_POLL_BYTES) {
             Take::Events(events) if max > 0 => events,
             _ => Vec::new(),
         };
@@ -548,7 +552,7 @@ async fn wait_for_events(
         biased;
         _ = shutdown.changed() => Vec::new(),
         () = tokio::time::sleep(timeout) => Vec::new(),
-        taken = feed.next(max, usize::MAX) => match taken {
+        taken = feed.next(max, LONG_POLL_BYTES) => match taken {
             Take::Events(events) => events,
             Take::Empty | Take::Overflow | Take::Closed => Vec::new(),
         },

@@ -356,9 +356,12 @@ impl Feed {
         std::future::poll_fn(|cx| self.poll_next(cx, max, max_bytes)).await
     }
 
-    /// The ids ending each of the next `k` full batches of `batch` events after the first
-    /// batch from the cursor (the `Long-Poll-Ahead` announcement).
-    pub(crate) fn ahead(&self, batch: usize, k: usize) -> Vec<String> {
+    /// The ids ending each of the next `k` closed batches after the first batch from the
+    /// cursor (the `Long-Poll-Ahead` announcement), batching as [`Feed::take`] does: at most
+    /// `batch` events and `max_bytes` of frames (at least one event) each. Only full batches
+    /// are announced (`batch` events, or the next event would not fit): publishing cannot
+    /// change where they end.
+    pub(crate) fn ahead(&self, batch: usize, max_bytes: usize, k: usize) -> Vec<String> {
         let st = read(&self.topic.state);
         let Some(start) = self
             .next_seq
@@ -367,12 +370,30 @@ impl Feed {
         else {
             return Vec::new();
         };
-        (2..=k + 1)
-            .map_while(|j| {
-                st.ring
-                    .get(start.checked_add(j.checked_mul(batch)?.checked_sub(1)?)?)
-            })
-            .map(|e| e.id.to_string())
+        let mut ends = Vec::new();
+        let (mut count, mut bytes, mut last) = (0, 0, 0);
+        for e in st.ring.range(start.min(st.ring.len())..) {
+            if ends.len() > k {
+                break;
+            }
+            // Full by size: this event opens the next batch.
+            if count > 0 && bytes + e.frame.len() > max_bytes {
+                ends.push(last);
+                (count, bytes) = (0, 0);
+            }
+            count += 1;
+            bytes += e.frame.len();
+            last = e.id;
+            // Full by count.
+            if count == batch.max(1) {
+                ends.push(last);
+                (count, bytes) = (0, 0);
+            }
+        }
+        ends.into_iter()
+            .skip(1)
+            .take(k)
+            .map(|id| id.to_string())
             .collect()
     }
 }
@@ -786,6 +807,21 @@ mod tests {
         assert_eq!(hub.topic_counts(), (4, 5));
         drop(s);
         assert_eq!(hub.topic_counts(), (4, 4));
+    }
+
+    #[test]
+    fn ahead_announces_full_batches_by_count_and_size() {
+        let hub = Hub::new(limits(100, 1 << 20, 1 << 20), None);
+        for _ in 0..9 {
+            hub.publish("t", None, "x", None).unwrap();
+        }
+        let s = hub.subscribe("t", &Cursor::After(0)).unwrap();
+        // Batches of 2: [1,2] [3,4] [5,6] [7,8] [9]: after the first, 4, 6 and 8.
+        assert_eq!(s.feed.ahead(2, usize::MAX, 3), ["4", "6", "8"]);
+        assert_eq!(s.feed.ahead(3, usize::MAX, 3), ["6", "9"]);
+        // Two frames per batch by size.
+        let frame = wire::encode_event(Some("1"), None, "x").len();
+        assert_eq!(s.feed.ahead(100, 2 * frame, 2), ["4", "6"]);
     }
 
     #[test]
