@@ -14,6 +14,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use bytes::Bytes;
@@ -216,8 +217,13 @@ impl TopicState {
 
 struct Topic {
     state: RwLock<TopicState>,
+    /// [`TopicState::end_seq`], readable without the lock: a feed with nothing to take finds
+    /// out without touching the lock the publisher needs.
+    end: AtomicU64,
     /// Notified after every publish (and on shutdown): wakes the feeds that wait.
     wake: Arc<Notify>,
+    /// [`TopicState::closed`], readable without the lock.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 struct Topics {
@@ -296,6 +302,12 @@ impl Feed {
     /// Takes up to `max` events without waiting, and no more than `max_bytes` of frames
     /// unless a single event is larger.
     pub(crate) fn take(&mut self, max: usize, max_bytes: usize) -> Take {
+        let end = self.topic.end.load(Ordering::Acquire);
+        if end == self.next_seq && !self.closed() {
+            return Take::Empty;
+        }
+        let n = usize::try_from(end.saturating_sub(self.next_seq)).unwrap_or(usize::MAX);
+        let mut out = Vec::with_capacity(n.clamp(1, max.clamp(1, 64)));
         let st = read(&self.topic.state);
         if st.closed {
             return Take::Closed;
@@ -311,7 +323,6 @@ impl Feed {
         }
         let start = usize::try_from(self.next_seq - st.first_seq).unwrap_or(usize::MAX);
         let mut bytes = 0;
-        let mut out = Vec::new();
         for e in st.ring.range(start..).take(max.max(1)) {
             if !out.is_empty() && bytes + e.frame.len() > max_bytes {
                 break;
@@ -319,8 +330,14 @@ impl Feed {
             bytes += e.frame.len();
             out.push(e.clone());
         }
+        drop(st);
         self.next_seq += out.len() as u64;
         Take::Events(out)
+    }
+
+    /// Is the server shutting down (the topic closed)?
+    fn closed(&self) -> bool {
+        self.topic.closed.load(Ordering::Acquire)
     }
 
     /// Takes as [`Feed::take`] does, or registers `cx` to be woken by the next publish (or
@@ -448,6 +465,7 @@ impl Hub {
         topics.closed = true;
         for topic in topics.map.values() {
             write(&topic.state).closed = true;
+            topic.closed.store(true, Ordering::Release);
             topic.wake.notify_waiters();
         }
         topics.map.clear();
@@ -486,6 +504,8 @@ impl Hub {
             topics.bytes += state.bytes;
         }
         let topic = Arc::new(Topic {
+            end: AtomicU64::new(state.end_seq()),
+            closed: std::sync::atomic::AtomicBool::new(false),
             state: RwLock::new(state),
             wake: Arc::new(Notify::new()),
         });
@@ -562,6 +582,7 @@ impl Hub {
         }
         st.next_id = id + 1;
         let delta = st.push(ev, limits);
+        topic.end.store(st.end_seq(), Ordering::Release);
         drop(st);
         if first {
             topics.with_history += 1;
