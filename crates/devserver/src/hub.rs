@@ -542,9 +542,37 @@ impl Hub {
         data: &str,
         id: Option<u64>,
     ) -> Result<u64, PublishError> {
-        let limits = &self.inner.limits;
         let mut topics = lock(&self.inner.topics);
         let topic = self.topic(&mut topics, name)?;
+        let result = self.append(&mut topics, &topic, name, event, data, id);
+        match result {
+            Ok(_) => {
+                drop(topics);
+                topic.wake.notify_waiters();
+            }
+            Err(_) => {
+                // A refused publish to a new name leaves nothing behind.
+                let st = read(&topic.state);
+                if st.subscribers == 0 && !st.has_history() {
+                    drop(st);
+                    topics.map.remove(name);
+                }
+            }
+        }
+        result
+    }
+
+    /// The body of [`Hub::publish`], under the hub's lock; wakes nobody.
+    fn append(
+        &self,
+        topics: &mut Topics,
+        topic: &Arc<Topic>,
+        name: &str,
+        event: Option<&str>,
+        data: &str,
+        id: Option<u64>,
+    ) -> Result<u64, PublishError> {
+        let limits = &self.inner.limits;
         let mut st = write(&topic.state);
         let id = match id {
             Some(id) if id < st.next_id => {
@@ -588,9 +616,7 @@ impl Hub {
             topics.with_history += 1;
         }
         topics.bytes = topics.bytes.saturating_add_signed(delta);
-        self.evict_over_budget(&mut topics, &topic);
-        drop(topics);
-        topic.wake.notify_waiters();
+        self.evict_over_budget(topics, topic);
         Ok(id)
     }
 
@@ -823,6 +849,14 @@ mod tests {
             hub.publish("p4", None, "x", None),
             Err(PublishError::TooManyTopics)
         ));
+        // Refused publishes to new names leave no topic behind.
+        for i in 0..10 {
+            assert!(hub
+                .publish(&format!("x{i}"), None, "x", Some(u64::MAX))
+                .is_err());
+            assert!(hub.publish(&format!("y{i}"), None, "x", None).is_err());
+        }
+        assert_eq!(hub.topic_counts(), (4, 4));
         // A subscriber to a fifth topic is still served (it holds no event).
         let s = hub.subscribe("p4", &Cursor::Live).unwrap();
         assert_eq!(hub.topic_counts(), (4, 5));
