@@ -153,7 +153,7 @@ async function publish(topic, n) {
   for (;;) {
     try {
       const response = await fetch(`${base}/publish?topic=${topic}`, {
-        method: 'POST', body, signal: AbortSignal.timeout(5000),
+        method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(5000),
       });
       await response.arrayBuffer();
       if (response.status === 200 || response.status === 409) return;

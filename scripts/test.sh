@@ -77,6 +77,9 @@ cargo clippy --manifest-path crates/codec/fuzz/Cargo.toml --all-targets -- -D wa
 
 step "dev-server soak (CI size: 100 clients, 10 s, 20 events/s, 10% churn; full run: scripts/soak.sh)"
 bash scripts/soak.sh --ci
+
+step "dev-server abuse (3 s per attack; documented run: bash bench/devserver/abuse.sh)"
+bash bench/devserver/abuse.sh --secs 3
 fi
 
 if in_tier browser; then

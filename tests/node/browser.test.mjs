@@ -72,7 +72,7 @@ test('the installed tarball works from a Node ESM project', { skip }, () => {
     const base = process.argv[2];
     const topic = 'packed-' + Date.now();
     const client = new SseClient(base + '/events?topic=' + topic);
-    client.onopen = () => fetch(base + '/publish?topic=' + topic, { method: 'POST', body: JSON.stringify({ event: 'n', data: { x: 1 } }) });
+    client.onopen = () => fetch(base + '/publish?topic=' + topic, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ event: 'n', data: { x: 1 } }) });
     client.on('n', (value, event) => {
       console.log(JSON.stringify({ resolved: import.meta.resolve('wasm-sse'), version: version(), value, id: event.lastEventId, transport: client.transport }));
       client.close();

@@ -79,6 +79,7 @@ describe('quiet servers, default options (headless Chromium)', { concurrency: tr
         sentAt = Date.now();
         const response = await fetch(`${pageBase}/publish?topic=${topic}`, {
           method: 'POST',
+          headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ data: 'hello' }),
         });
         assert.equal(response.status, 200, await response.text());

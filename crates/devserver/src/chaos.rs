@@ -249,25 +249,34 @@ impl TopicStats {
 pub(crate) struct ChaosState {
     pub(crate) chaos: Chaos,
     topics: Mutex<HashMap<String, Arc<TopicStats>>>,
+    /// At most this many topics get counters (and faults): the map never grows past it.
+    max_topics: usize,
 }
 
 impl ChaosState {
-    pub(crate) fn new(chaos: Chaos) -> Self {
+    /// Chaos with these settings on at most `max_topics` topics (the first ones requested).
+    pub(crate) fn new(chaos: Chaos, max_topics: usize) -> Self {
         ChaosState {
             chaos,
             topics: Mutex::new(HashMap::new()),
+            max_topics,
         }
     }
 
-    /// The plan of the next request on `topic` (`None`: not a chaos topic).
+    /// The plan of the next request on `topic` (`None`: not a chaos topic, or a topic past
+    /// the first `max_topics`, which is served without faults).
     pub(crate) fn next(&self, topic: &str) -> Option<(Plan, Arc<TopicStats>)> {
         if !self.chaos.applies_to(topic) {
             return None;
         }
-        let stats = lock(&self.topics)
-            .entry(topic.to_owned())
-            .or_default()
-            .clone();
+        let stats = {
+            let mut topics = lock(&self.topics);
+            match topics.get(topic) {
+                Some(stats) => stats.clone(),
+                None if topics.len() >= self.max_topics => return None,
+                None => topics.entry(topic.to_owned()).or_default().clone(),
+            }
+        };
         let n = stats.requests.fetch_add(1, Ordering::Relaxed);
         let plan = self.chaos.plan(topic, n);
         if let Some(s) = plan.status {

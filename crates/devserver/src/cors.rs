@@ -7,6 +7,9 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use wasm_sse_codec::protocol::path;
+
+use crate::json_error;
 
 /// The default allowlist (the server's own origin is added at startup).
 pub const DEFAULT_ORIGINS: [&str; 3] =
@@ -30,40 +33,86 @@ impl Cors {
 
     /// Does `origin` match a pattern? `*` matches any origin; `scheme://host:*` matches that
     /// scheme and host with any (or no) port; anything else must match exactly.
-    pub(crate) fn allows(&self, origin: &str) -> bool {
-        self.patterns.iter().any(|p| {
-            if p == "*" {
-                return true;
-            }
-            match p.strip_suffix(":*") {
-                Some(base) => origin.strip_prefix(base).is_some_and(|rest| {
-                    rest.is_empty()
-                        || rest.strip_prefix(':').is_some_and(|port| {
-                            !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
-                        })
-                }),
-                None => p.eq_ignore_ascii_case(origin),
-            }
-        })
+    #[cfg(test)]
+    fn allows(&self, origin: &str) -> bool {
+        self.matches(origin).is_some()
+    }
+
+    /// How `origin` is allowed: [`Allowed::Listed`] by a pattern naming it, or
+    /// [`Allowed::Any`] by `*` only.
+    fn matches(&self, origin: &str) -> Option<Allowed> {
+        let listed =
+            self.patterns
+                .iter()
+                .filter(|p| *p != "*")
+                .any(|p| match p.strip_suffix(":*") {
+                    Some(base) => origin.strip_prefix(base).is_some_and(|rest| {
+                        rest.is_empty()
+                            || rest.strip_prefix(':').is_some_and(|port| {
+                                !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
+                            })
+                    }),
+                    None => p.eq_ignore_ascii_case(origin),
+                });
+        if listed {
+            Some(Allowed::Listed)
+        } else if self.patterns.iter().any(|p| p == "*") {
+            Some(Allowed::Any)
+        } else {
+            None
+        }
     }
 }
 
-fn allow_headers(h: &mut HeaderMap, origin: HeaderValue) {
-    h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-        HeaderValue::from_static("true"),
-    );
+/// How an origin is allowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Allowed {
+    /// By a pattern naming it: the answer names the origin and allows credentials.
+    Listed,
+    /// By `*` only: the answer says `*` and never allows credentials (cookies and HTTP
+    /// authentication are not shared with any site).
+    Any,
+}
+
+fn allow_headers(h: &mut HeaderMap, origin: HeaderValue, how: Allowed) {
+    match how {
+        Allowed::Listed => {
+            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                HeaderValue::from_static("true"),
+            );
+        }
+        Allowed::Any => {
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            );
+        }
+    }
     h.append(header::VARY, HeaderValue::from_static("Origin"));
+}
+
+/// Does a request change the server's state (`POST /publish`)?
+pub(crate) fn changes_state(method: &Method, path: &str) -> bool {
+    method == Method::POST && path == path::PUBLISH
 }
 
 /// The middleware.
 pub(crate) async fn layer(State(cors): State<Arc<Cors>>, req: Request, next: Next) -> Response {
-    let origin = req
-        .headers()
-        .get(header::ORIGIN)
-        .filter(|o| o.to_str().is_ok_and(|o| cors.allows(o)))
-        .cloned();
+    let sent = req.headers().get(header::ORIGIN).cloned();
+    let origin = sent.clone().and_then(|o| {
+        let how = cors.matches(o.to_str().ok()?)?;
+        Some((o, how))
+    });
+    // A state-changing request from a page whose origin is not allowed is refused before it
+    // does anything (a browser would only hide the answer from the page).
+    if sent.is_some() && origin.is_none() && changes_state(req.method(), req.uri().path()) {
+        return json_error(
+            StatusCode::FORBIDDEN,
+            "this Origin may not publish (see --cors-origin)",
+        );
+    }
     let preflight = req.method() == Method::OPTIONS
         && req
             .headers()
@@ -81,11 +130,13 @@ pub(crate) async fn layer(State(cors): State<Arc<Cors>>, req: Request, next: Nex
                 "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
             ),
         );
-        if let Some(origin) = origin {
-            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        if let Some((origin, how)) = origin {
+            allow_headers(h, origin, how);
             h.insert(
-                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-                HeaderValue::from_static("true"),
+                header::VARY,
+                HeaderValue::from_static(
+                    "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+                ),
             );
             h.insert(
                 header::ACCESS_CONTROL_ALLOW_METHODS,
@@ -102,9 +153,9 @@ pub(crate) async fn layer(State(cors): State<Arc<Cors>>, req: Request, next: Nex
         return resp;
     }
     let mut resp = next.run(req).await;
-    if let Some(origin) = origin {
+    if let Some((origin, how)) = origin {
         let h = resp.headers_mut();
-        allow_headers(h, origin);
+        allow_headers(h, origin, how);
         h.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
             HeaderValue::from_static(EXPOSE_HEADERS),
@@ -127,6 +178,9 @@ mod tests {
         assert!(!c.allows("http://127.0.0.1:80x"));
         assert!(!c.allows("https://localhost:1"));
         assert!(!c.allows("http://example.com"));
+        let any = Cors::new(vec!["*".to_owned(), "http://a.test".to_owned()]);
+        assert_eq!(any.matches("http://a.test"), Some(Allowed::Listed));
+        assert_eq!(any.matches("http://b.test"), Some(Allowed::Any));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,13 +11,12 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
-use tokio::sync::broadcast;
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 use wasm_sse_codec::protocol::{self, query};
 
 use crate::chaos::{self, Plan, TopicStats};
 use crate::faults::Faults;
-use crate::hub::{valid_topic, Cursor, Event, PublishError};
+use crate::hub::{valid_topic, Cursor, Event, Feed, PublishError, Subscription, Take};
 use crate::limits::ConnGuard;
 use crate::replay::Block;
 use crate::{json_error, query_pairs, wire, AppState, ReplayFile, ShutdownSignal};
@@ -54,7 +54,8 @@ async fn prologue(
     uri: &Uri,
     pairs: &[(String, String)],
 ) -> Result<(Faults, ConnGuard), Response> {
-    let faults = Faults::parse(pairs).map_err(|e| json_error(StatusCode::BAD_REQUEST, &e))?;
+    let faults = Faults::parse(pairs, app.config.max_huge_bytes)
+        .map_err(|e| json_error(StatusCode::BAD_REQUEST, &e))?;
     let guard = app
         .limits
         .try_acquire()
@@ -133,30 +134,80 @@ fn echo_event(method: &Method, headers: &HeaderMap, body: &[u8]) -> Bytes {
 /// The chaos plan of one request and the counters of its topic.
 type ChaosPlan = Option<(Plan, Arc<TopicStats>)>;
 
+/// A long-poll answer before it is encoded: the `retry:` line, the `hugeBytes` event, then
+/// the other blocks (shared event frames among them).
+#[derive(Default)]
+struct Answer {
+    pre: Option<Bytes>,
+    huge: Option<usize>,
+    rest: Vec<Bytes>,
+}
+
+impl Answer {
+    /// The body as `text/event-stream` pieces (nothing copied).
+    fn sse(self) -> Vec<Bytes> {
+        let mut out: Vec<Bytes> = self.pre.into_iter().collect();
+        if let Some(n) = self.huge {
+            out.extend(wire::huge_event(n));
+        }
+        out.extend(self.rest);
+        out
+    }
+
+    /// The body as a JSON array (`format=json`); the huge event's data stays static pieces.
+    fn json(self) -> Vec<Bytes> {
+        let mut joined = BytesMut::new();
+        for piece in self.rest {
+            joined.extend_from_slice(&piece);
+        }
+        let array = wire::json_batch(&joined);
+        match self.huge {
+            None => vec![array],
+            Some(n) => {
+                let mut out = vec![Bytes::from_static(b"[")];
+                out.extend(wire::huge_json(n, array.len() > 2));
+                out.push(array.slice(1..));
+                out
+            }
+        }
+    }
+
+    /// The last event ID a spec parser holds after reading the body whole, when the body
+    /// sets a non-empty one (the huge event has no `id:` field and is skipped).
+    fn last_event_id(&self) -> Option<String> {
+        let mut parser = wasm_sse_codec::Parser::with_max_event_size(usize::MAX);
+        for piece in self.pre.iter().chain(&self.rest) {
+            // Unbounded events cannot fail.
+            parser.feed(piece, |_| {}).ok()?;
+        }
+        Some(parser.last_event_id().to_owned()).filter(|id| !id.is_empty())
+    }
+}
+
 /// A complete long-poll answer: `body` as `text/event-stream`, or as a JSON array of its
 /// events with `format=json`; under chaos, cut, stalled or trickled per the plan.
 fn long_poll_answer(
     app: &AppState,
-    body: Bytes,
+    body: Answer,
     ahead: &[String],
     json: bool,
     faults: &Faults,
     chaos: ChaosPlan,
 ) -> Response {
-    let cursor = last_event_id(&body);
-    let body = if json { wire::json_batch(&body) } else { body };
+    let cursor = body.last_event_id();
+    let pieces = if json { body.json() } else { body.sse() };
     let body = match chaos {
         Some((plan, stats))
             if plan.cut.is_some() || plan.stall.is_some() || plan.trickle.is_some() =>
         {
             Body::from_stream(chaos::wrap(
-                futures_util::stream::once(async move { body }),
+                futures_util::stream::iter(pieces),
                 plan,
                 stats,
                 app.shutdown.signalled(),
             ))
         }
-        _ => Body::from(body),
+        _ => Body::new(wire::Pieces::new(pieces)),
     };
     let mut resp = body.into_response();
     stream_headers(&mut resp, faults);
@@ -188,6 +239,10 @@ fn batch_size(app: &AppState, faults: &Faults) -> usize {
         .min(usize::try_from(faults.close_after.unwrap_or(u64::MAX)).unwrap_or(usize::MAX))
 }
 
+/// The most bytes of events one long-poll answer of a topic carries (at least one event,
+/// however large): with `--long-poll-batch`, what one held answer can keep alive.
+const LONG_POLL_BYTES: usize = 1 << 20;
+
 /// How many batches past the current answer a `Long-Poll-Ahead` header announces at most.
 /// A client may keep one poll in flight for each (docs/protocol.md), so this stays well under
 /// a browser's six connections per host.
@@ -206,16 +261,7 @@ fn ahead_header(ids: &[String]) -> Option<HeaderValue> {
     HeaderValue::from_str(&ids.join(", ")).ok()
 }
 
-/// The last event IDs of the full batches of `batch` events that follow the first one in
-/// `events` (everything retained after the poll's cursor, oldest first).
-fn ahead_of_topic(events: &[crate::hub::Event], batch: usize) -> Vec<String> {
-    (2..=AHEAD_BATCHES + 1)
-        .map_while(|k| events.get(k.checked_mul(batch)?.checked_sub(1)?))
-        .map(|event| event.id.to_string())
-        .collect()
-}
-
-/// As [`ahead_of_topic`] for a replay file's blocks from `start` on: the ID each of the next
+/// As [`Feed::ahead`] for a replay file's blocks from `start` on: the ID each of the next
 /// full batches would end with. Every batch end, the current answer's included, must be
 /// found again from its ID: a batch ending in a block without an ID, or with an ID the file
 /// repeats (the index points at its first block), ends the announcement, since a poll after
@@ -249,15 +295,6 @@ fn ahead_of_replay(
         }
     }
     ahead
-}
-
-/// The last event ID a spec parser holds after reading `body` whole, when the body sets a
-/// non-empty one.
-fn last_event_id(body: &[u8]) -> Option<String> {
-    let mut parser = wasm_sse_codec::Parser::with_max_event_size(usize::MAX);
-    // Unbounded events cannot fail; a body with no `id:` field leaves the ID empty.
-    parser.feed(body, |_| {}).ok()?;
-    Some(parser.last_event_id().to_owned()).filter(|id| !id.is_empty())
 }
 
 /// `GET` or `POST /events?topic=T[&transport=long-poll][&lastEventId=N][&fault params]`.
@@ -323,54 +360,53 @@ pub(crate) async fn events(
         Err(_) => return busy("too many topics"),
     };
 
+    let Subscription {
+        reset,
+        mut feed,
+        latest,
+    } = sub;
     let mut head = BytesMut::new();
-    let mut replay = sub.replay;
     if long_poll {
         // `closeAfter` on a long poll is the batch size: the polls after this one carry it
         // too, so the batches announced ahead are that size.
         let max = batch_size(&app, &faults);
-        let ahead = if sub.reset.is_none() && !faults.echo {
-            ahead_of_topic(&replay, max)
+        let ahead = if reset.is_none() && !faults.echo {
+            feed.ahead(max, LONG_POLL_BYTES, AHEAD_BATCHES)
         } else {
             Vec::new()
         };
-        replay.truncate(max);
-        if let Some(ms) = faults.retry {
-            head.extend_from_slice(&wire::retry(ms));
-        }
-        if let Some(n) = faults.huge_bytes {
-            head.extend_from_slice(&wire::huge_event(n));
-        }
+        let mut answer = Answer {
+            pre: faults.retry.map(wire::retry),
+            huge: faults.huge_bytes,
+            rest: Vec::new(),
+        };
         if faults.invalid_utf8 {
-            head.extend_from_slice(&wire::invalid_utf8_event());
+            answer.rest.push(wire::invalid_utf8_event());
         }
         if faults.echo {
-            head.extend_from_slice(&echo_event(&method, &headers, &request_body));
+            answer
+                .rest
+                .push(echo_event(&method, &headers, &request_body));
         }
-        let mut events = replay;
-        if let Some(reset) = &sub.reset {
-            head.extend_from_slice(&reset.frame());
+        let mut events = match feed.take(max, LONG_POLL_BYTES) {
+            Take::Events(events) if max > 0 => events,
+            _ => Vec::new(),
+        };
+        if let Some(reset) = &reset {
+            answer.rest.push(reset.frame());
             if events.is_empty() {
-                head.extend_from_slice(format!("id: {}\n\n", sub.latest).as_bytes());
+                answer.rest.push(Bytes::from(format!("id: {latest}\n\n")));
             }
         } else if events.is_empty() && max > 0 && !faults.echo {
-            let after = match cursor {
-                Cursor::After(n) => n,
-                _ => sub.latest,
-            };
-            events = wait_for_events(&app, &topic, sub.live, after, max, poll_timeout).await;
+            events = wait_for_events(&app, &mut feed, max, poll_timeout).await;
         }
-        if events.is_empty() && sub.reset.is_none() {
-            head.extend_from_slice(&wire::comment("no events"));
+        drop(feed);
+        if events.is_empty() && reset.is_none() {
+            answer.rest.push(wire::comment("no events"));
         }
-        for e in &events {
-            head.extend_from_slice(&e.frame);
-        }
+        answer.rest.extend(events.into_iter().map(|e| e.frame));
         drop(guard);
-        return long_poll_answer(&app, head.freeze(), &ahead, json, &faults, chaos);
-    }
-    if let Some(n) = faults.close_after {
-        replay.truncate(usize::try_from(n).unwrap_or(usize::MAX));
+        return long_poll_answer(&app, answer, &ahead, json, &faults, chaos);
     }
 
     head.extend_from_slice(&wire::comment("connected"));
@@ -382,67 +418,144 @@ pub(crate) async fn events(
     if faults.echo {
         head.extend_from_slice(&echo_event(&method, &headers, &request_body));
     }
-    if let Some(reset) = &sub.reset {
+    if let Some(reset) = &reset {
         head.extend_from_slice(&reset.frame());
-        if replay.is_empty() {
-            head.extend_from_slice(format!("id: {}\n\n", sub.latest).as_bytes());
+        // Nothing to replay after it: a bare `id:` moves the client's cursor.
+        if reset.first_retained_id.is_none() || faults.close_after == Some(0) {
+            head.extend_from_slice(format!("id: {latest}\n\n").as_bytes());
         }
     }
     let mut queue = VecDeque::from([head.freeze()]);
     if let Some(n) = faults.huge_bytes {
-        queue.push_back(wire::huge_event(n));
+        queue.extend(wire::huge_event(n));
     }
     if faults.invalid_utf8 {
         queue.push_back(wire::invalid_utf8_event());
     }
-    let replayed = replay.len() as u64;
-    if !replay.is_empty() {
-        let mut joined = BytesMut::with_capacity(replay.iter().map(|e| e.frame.len()).sum());
-        for e in &replay {
-            joined.extend_from_slice(&e.frame);
-        }
-        queue.push_back(joined.freeze());
+    if chaos.is_none() && faults.stall.is_none() && faults.trickle.is_none() && !faults.buffer {
+        // The common case, 10,000 streams on one topic among them: a body that reads the feed
+        // directly, without the fault machinery in between.
+        let body = LiveBody {
+            head: queue,
+            feed,
+            remaining: faults.close_after,
+            heartbeat: Box::pin(tokio::time::sleep(heartbeat_period(&app))),
+            period: heartbeat_period(&app),
+            done: false,
+            _guard: guard,
+        };
+        let mut resp = Body::new(body).into_response();
+        stream_headers(&mut resp, &faults);
+        return resp;
     }
-    let remaining = faults.close_after.map(|n| n.saturating_sub(replayed));
     let stream = SseStream::new(
         &app,
         queue,
-        Source::Topic(sub.live),
+        Source::Topic(feed),
         &faults,
-        remaining,
+        faults.close_after,
         guard,
     );
     respond(&app, stream, &faults, chaos)
 }
 
-/// Holds a long-poll until an event after `after` exists, the timeout passes or the server
-/// shuts down.
+/// The heartbeat period of streams (at least 10 ms).
+fn heartbeat_period(app: &AppState) -> Duration {
+    app.config.heartbeat.max(Duration::from_millis(10))
+}
+
+/// The frames of `events` as one chunk: the shared frame itself for one event, else the
+/// frames copied together (a replay: at most `REPLAY_CHUNK` bytes, or one larger event).
+fn frames_chunk(events: Vec<Event>) -> Bytes {
+    match <[Event; 1]>::try_from(events) {
+        Ok([one]) => one.frame,
+        Err(events) => {
+            let mut chunk = BytesMut::with_capacity(events.iter().map(|e| e.frame.len()).sum());
+            for e in &events {
+                chunk.extend_from_slice(&e.frame);
+            }
+            chunk.freeze()
+        }
+    }
+}
+
+/// The body of a topic stream without stream faults or chaos: the head (preamble, reset,
+/// fault events), then the feed (replay and live events), heartbeats while it is quiet,
+/// the overflow notice when the client falls behind; it ends after `closeAfter` events, on
+/// overflow, and on shutdown (the feed closes).
+struct LiveBody {
+    head: VecDeque<Bytes>,
+    feed: Feed,
+    remaining: Option<u64>,
+    heartbeat: std::pin::Pin<Box<tokio::time::Sleep>>,
+    period: Duration,
+    done: bool,
+    _guard: ConnGuard,
+}
+
+impl http_body::Body for LiveBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Infallible>>> {
+        use std::future::Future;
+        use std::task::Poll;
+        let this = self.get_mut();
+        let data = |b: Bytes| Poll::Ready(Some(Ok(http_body::Frame::data(b))));
+        if let Some(b) = this.head.pop_front() {
+            return data(b);
+        }
+        if this.done || this.remaining == Some(0) {
+            return Poll::Ready(None);
+        }
+        let max = this
+            .remaining
+            .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        match this.feed.poll_next(cx, max, REPLAY_CHUNK) {
+            Poll::Ready(Take::Events(events)) => {
+                if let Some(r) = &mut this.remaining {
+                    *r = r.saturating_sub(events.len() as u64);
+                }
+                return data(frames_chunk(events));
+            }
+            Poll::Ready(Take::Overflow) => {
+                this.done = true;
+                return data(wire::comment(
+                    "overflow: client queue full, reconnect with Last-Event-ID",
+                ));
+            }
+            Poll::Ready(Take::Empty | Take::Closed) => return Poll::Ready(None),
+            Poll::Pending => {}
+        }
+        if this.heartbeat.as_mut().poll(cx).is_ready() {
+            let next = Instant::now() + this.period;
+            this.heartbeat.as_mut().reset(next);
+            return data(wire::comment("heartbeat"));
+        }
+        Poll::Pending
+    }
+}
+
+/// Holds a long-poll until an event after the feed's cursor exists, the timeout passes or
+/// the server shuts down.
 async fn wait_for_events(
     app: &AppState,
-    topic: &str,
-    mut live: broadcast::Receiver<Event>,
-    after: u64,
+    feed: &mut Feed,
     max: usize,
     timeout: Duration,
 ) -> Vec<Event> {
     let mut shutdown = app.shutdown.subscribe();
-    let deadline = tokio::time::sleep(timeout);
-    tokio::pin!(deadline);
-    loop {
-        tokio::select! {
-            biased;
-            _ = shutdown.changed() => return Vec::new(),
-            () = &mut deadline => return Vec::new(),
-            r = live.recv() => match r {
-                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
-                    let events = app.hub.retained_after(topic, after, max);
-                    if !events.is_empty() {
-                        return events;
-                    }
-                }
-                Err(broadcast::error::RecvError::Closed) => return Vec::new(),
-            },
-        }
+    tokio::select! {
+        biased;
+        _ = shutdown.changed() => Vec::new(),
+        () = tokio::time::sleep(timeout) => Vec::new(),
+        taken = feed.next(max, LONG_POLL_BYTES) => match taken {
+            Take::Events(events) => events,
+            Take::Empty | Take::Overflow | Take::Closed => Vec::new(),
+        },
     }
 }
 
@@ -494,7 +607,7 @@ pub(crate) async fn replay(
         queue.push_back(wire::retry(ms));
     }
     if let Some(n) = faults.huge_bytes {
-        queue.push_back(wire::huge_event(n));
+        queue.extend(wire::huge_event(n));
     }
     if faults.invalid_utf8 {
         queue.push_back(wire::invalid_utf8_event());
@@ -519,16 +632,14 @@ async fn replay_batch(
     faults: &Faults,
     hold: bool,
     timeout: Duration,
-) -> Bytes {
-    let mut body = BytesMut::new();
-    if let Some(ms) = faults.retry {
-        body.extend_from_slice(&wire::retry(ms));
-    }
-    if let Some(n) = faults.huge_bytes {
-        body.extend_from_slice(&wire::huge_event(n));
-    }
+) -> Answer {
+    let mut body = Answer {
+        pre: faults.retry.map(wire::retry),
+        huge: faults.huge_bytes,
+        rest: Vec::new(),
+    };
     if faults.invalid_utf8 {
-        body.extend_from_slice(&wire::invalid_utf8_event());
+        body.rest.push(wire::invalid_utf8_event());
     }
     let max = batch_size(app, faults);
     let mut taken = 0;
@@ -536,7 +647,7 @@ async fn replay_batch(
         if taken == max {
             break;
         }
-        body.extend_from_slice(&block.bytes);
+        body.rest.push(block.bytes.clone());
         taken += usize::from(block.is_event);
     }
     if taken == 0 {
@@ -547,16 +658,17 @@ async fn replay_batch(
                 _ = shutdown.wait_for(|stop| *stop) => {}
             }
         }
-        body.extend_from_slice(&wire::comment("no events"));
+        body.rest.push(wire::comment("no events"));
     }
-    body.freeze()
+    body
 }
 
 fn respond(app: &AppState, stream: SseStream, faults: &Faults, chaos: ChaosPlan) -> Response {
     use futures_util::StreamExt;
     let pieces = if faults.buffer {
         let hold = faults.buffer_hold;
-        futures_util::stream::once(async move { stream.buffered(hold).await }).boxed()
+        let budget = app.buffered.clone();
+        futures_util::stream::once(async move { stream.buffered(hold, budget).await }).boxed()
     } else {
         futures_util::stream::unfold(stream, |mut s| async move {
             let chunk = s.next().await?;
@@ -578,8 +690,8 @@ fn respond(app: &AppState, stream: SseStream, faults: &Faults, chaos: ChaosPlan)
 
 /// Where live events come from.
 enum Source {
-    /// A topic's broadcast.
-    Topic(broadcast::Receiver<Event>),
+    /// A topic's feed (replay, then live events).
+    Topic(Feed),
     /// A recorded file.
     Replay {
         blocks: Arc<[Block]>,
@@ -608,11 +720,17 @@ impl Source {
     /// The next piece of data; at most `budget` blocks that count for `closeAfter`.
     async fn next(&mut self, budget: Option<u64>) -> Item {
         match self {
-            Source::Topic(rx) => match rx.recv().await {
-                Ok(e) => Item::Data(e.frame, 1),
-                Err(broadcast::error::RecvError::Lagged(_)) => Item::Overflow,
-                Err(broadcast::error::RecvError::Closed) => Item::End,
-            },
+            Source::Topic(feed) => {
+                let max = budget.map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+                match feed.next(max, REPLAY_CHUNK).await {
+                    Take::Events(events) => {
+                        let n = events.len() as u64;
+                        Item::Data(frames_chunk(events), n)
+                    }
+                    Take::Overflow => Item::Overflow,
+                    Take::Empty | Take::Closed => Item::End,
+                }
+            }
             Source::Replay {
                 blocks,
                 next,
@@ -657,6 +775,30 @@ impl Source {
     }
 }
 
+/// The most bytes every `buffer=1` response together holds back.
+pub(crate) const MAX_BUFFERED_TOTAL: usize = 32 << 20;
+
+/// A buffered body, counted in the shared budget until it is freed (sent, or its
+/// connection dropped).
+struct Counted {
+    bytes: Bytes,
+    /// Bytes added to `budget` for it.
+    counted: usize,
+    budget: Arc<AtomicUsize>,
+}
+
+impl AsRef<[u8]> for Counted {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.budget.fetch_sub(self.counted, Ordering::AcqRel);
+    }
+}
+
 /// The state of one streaming response.
 struct SseStream {
     queue: VecDeque<Bytes>,
@@ -690,7 +832,7 @@ impl SseStream {
         let needs_signal = matches!(source, Source::Replay { .. })
             || faults.stall.is_some()
             || faults.trickle.is_some();
-        let period = app.config.heartbeat.max(Duration::from_millis(10));
+        let period = heartbeat_period(app);
         let mut heartbeat = tokio::time::interval_at(Instant::now() + period, period);
         heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         SseStream {
@@ -730,10 +872,19 @@ impl SseStream {
 
     /// Everything the stream sends until it ends or `hold` passes, as one piece: the
     /// `buffer=1` fault (a proxy that buffers whole responses). Heartbeats are held back too.
-    async fn buffered(mut self, hold: Duration) -> Bytes {
-        /// A buffering proxy gives up at some size too; this keeps memory bounded.
+    ///
+    /// A buffering proxy gives up at some size too: the piece goes out early once it holds
+    /// `MAX_BUFFERED` bytes, or once every buffered response together would hold more than
+    /// [`MAX_BUFFERED_TOTAL`] (counted in `budget` until the piece is freed).
+    async fn buffered(mut self, hold: Duration, budget: Arc<AtomicUsize>) -> Bytes {
         const MAX_BUFFERED: usize = 16 << 20;
         let mut out = BytesMut::new();
+        // Counted from the first byte: a response dropped while buffering gives it back.
+        let mut held = Counted {
+            bytes: Bytes::new(),
+            counted: 0,
+            budget,
+        };
         let deadline = tokio::time::sleep(hold);
         tokio::pin!(deadline);
         loop {
@@ -742,8 +893,11 @@ impl SseStream {
                 () = &mut deadline => break,
                 chunk = self.next() => match chunk {
                     Some(chunk) => {
+                        let total =
+                            held.budget.fetch_add(chunk.len(), Ordering::AcqRel) + chunk.len();
+                        held.counted += chunk.len();
                         out.extend_from_slice(&chunk);
-                        if out.len() > MAX_BUFFERED {
+                        if out.len() > MAX_BUFFERED || total > MAX_BUFFERED_TOTAL {
                             break;
                         }
                     }
@@ -751,7 +905,8 @@ impl SseStream {
                 },
             }
         }
-        out.freeze()
+        held.bytes = out.freeze();
+        Bytes::from_owner(held)
     }
 
     /// The next piece of the body, applying `trickle`.

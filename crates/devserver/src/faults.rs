@@ -9,7 +9,7 @@ use wasm_sse_codec::protocol::fault;
 
 use crate::json_error;
 
-/// Largest accepted `hugeBytes`.
+/// The default largest accepted `hugeBytes` (`--max-huge-bytes`).
 pub(crate) const MAX_HUGE_BYTES: usize = 64 << 20;
 /// How long `buffer=1` holds a response back at most, unless `bufferMs` says otherwise.
 pub(crate) const DEFAULT_BUFFER_HOLD: Duration = Duration::from_secs(30);
@@ -69,7 +69,8 @@ impl Faults {
     ///
     /// Only the names of [`fault::ALL`] get this far, so the parser cannot accept a fault
     /// parameter that the protocol module does not list.
-    pub(crate) fn parse(pairs: &[(String, String)]) -> Result<Self, String> {
+    /// `max_huge` is the largest accepted `hugeBytes`.
+    pub(crate) fn parse(pairs: &[(String, String)], max_huge: usize) -> Result<Self, String> {
         let mut f = Faults {
             trickle_interval: Duration::from_millis(20),
             buffer_hold: DEFAULT_BUFFER_HOLD,
@@ -116,9 +117,9 @@ impl Faults {
                 fault::RETRY => f.retry = Some(num(k, v)?),
                 fault::HUGE_BYTES => {
                     let n: usize = num(k, v)?;
-                    if n > MAX_HUGE_BYTES {
+                    if n > max_huge {
                         return Err(format!(
-                            "query parameter `hugeBytes` must be at most {MAX_HUGE_BYTES}"
+                            "query parameter `hugeBytes` must be at most {max_huge}"
                         ));
                     }
                     f.huge_bytes = Some(n);
@@ -204,7 +205,7 @@ mod tests {
     fn every_listed_fault_parameter_is_parsed() {
         for name in fault::ALL {
             let pairs = [(name.to_owned(), "\u{7f}bad\n".to_owned())];
-            match Faults::parse(&pairs) {
+            match Faults::parse(&pairs, MAX_HUGE_BYTES) {
                 Err(e) => assert!(e.contains(&format!("`{name}`")), "{name}: {e}"),
                 Ok(f) => panic!("{name}: a bad value was accepted: {f:?}"),
             }
@@ -235,6 +236,6 @@ mod tests {
             ("cacheBuster".to_owned(), "\u{7f}".to_owned()),
             ("Status".to_owned(), "x".to_owned()),
         ];
-        assert!(Faults::parse(&pairs).is_ok());
+        assert!(Faults::parse(&pairs, MAX_HUGE_BYTES).is_ok());
     }
 }

@@ -9,6 +9,7 @@ mod chaos;
 mod cors;
 mod events;
 mod faults;
+mod guard;
 mod hub;
 mod limits;
 mod publish;
@@ -170,6 +171,11 @@ pub struct Config {
     pub pkg: PathBuf,
     /// Events retained per topic for replay.
     pub retain: usize,
+    /// Bytes of retained events (encoded frames plus a small fixed cost each) for the whole
+    /// server; over it, the oldest event of the topic holding the most goes first.
+    pub retain_bytes: usize,
+    /// Bytes of retained events for one topic; over it, the topic's oldest event goes first.
+    pub retain_topic_bytes: usize,
     /// Events one client may fall behind before it is disconnected.
     pub client_queue: usize,
     /// Period of the heartbeat comment on open streams.
@@ -190,8 +196,16 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Maximum size of the request line and headers in bytes; more gets 431.
     pub max_header_bytes: usize,
-    /// Maximum number of topics.
+    /// Maximum number of topics that hold events (topics only subscribed to do not count).
     pub max_topics: usize,
+    /// Largest accepted `hugeBytes` fault (the event is streamed from a static buffer).
+    pub max_huge_bytes: usize,
+    /// Refuse requests whose `Host` is not a loopback name (`localhost`, `*.localhost`,
+    /// `127.0.0.0/8`, `[::1]`) or one of [`Config::allowed_hosts`]: the guard against DNS
+    /// rebinding. [`serve`] turns it off when the listener is not on a loopback address.
+    pub check_host: bool,
+    /// Host names accepted besides the loopback ones (any port), with [`Config::check_host`].
+    pub allowed_hosts: Vec<String>,
     /// CORS origin allowlist (`*`, exact origins, or `scheme://host:*`).
     pub cors_origins: Vec<String>,
     /// Recorded streams, each on its own route.
@@ -213,6 +227,8 @@ impl Default for Config {
             www: PathBuf::from("www"),
             pkg: PathBuf::from("dist"),
             retain: 1000,
+            retain_bytes: 64 << 20,
+            retain_topic_bytes: 16 << 20,
             client_queue: 256,
             heartbeat: Duration::from_secs(15),
             retry: Duration::from_millis(2000),
@@ -224,6 +240,9 @@ impl Default for Config {
             max_body_bytes: 64 * 1024,
             max_header_bytes: 16 * 1024,
             max_topics: 1024,
+            max_huge_bytes: faults::MAX_HUGE_BYTES,
+            check_host: true,
+            allowed_hosts: Vec::new(),
             cors_origins: DEFAULT_ORIGINS.iter().map(|s| (*s).to_owned()).collect(),
             replays: Vec::new(),
             shutdown_grace: Duration::from_secs(5),
@@ -241,6 +260,8 @@ pub(crate) struct AppState {
     limits: Arc<limits::Limits>,
     shutdown: Shutdown,
     chaos: Option<chaos::ChaosState>,
+    /// Bytes held back by `buffer=1` responses (bounded by `events::MAX_BUFFERED_TOTAL`).
+    buffered: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// Locks `m`, ignoring poisoning (the data stays consistent: every critical section is a
@@ -339,14 +360,29 @@ async fn demo_ticker(app: Weak<AppState>, period: Duration) {
 /// the shutdown switch is triggered are spawned here (both stop when the router is dropped).
 pub fn app(config: Config) -> Router {
     let cors = cors::Cors::new(config.cors_origins.clone());
+    let hosts = config
+        .check_host
+        .then(|| Arc::new(guard::Hosts::new(&config.allowed_hosts)));
     let max_header = config.max_header_bytes;
     let replays = config.replays.clone();
     let state = Arc::new(AppState {
-        hub: hub::Hub::new(config.retain, config.client_queue, config.max_topics)
-            .with_state_dir(config.state_dir.clone()),
+        hub: hub::Hub::new(
+            hub::Retention {
+                events: config.retain,
+                client_queue: config.client_queue,
+                topic_bytes: config.retain_topic_bytes,
+                total_bytes: config.retain_bytes,
+                max_topics: config.max_topics,
+            },
+            config.state_dir.clone(),
+        ),
         limits: limits::Limits::new(config.max_connections),
+        buffered: Arc::default(),
         shutdown: config.shutdown.clone(),
-        chaos: config.chaos.clone().map(chaos::ChaosState::new),
+        chaos: config
+            .chaos
+            .clone()
+            .map(|c| chaos::ChaosState::new(c, config.max_topics)),
         config,
     });
     if let Ok(rt) = tokio::runtime::Handle::try_current() {
@@ -386,6 +422,7 @@ pub fn app(config: Config) -> Router {
     router
         .with_state(state)
         .layer(from_fn_with_state(cors, cors::layer))
+        .layer(from_fn_with_state(hosts, guard::host_layer))
         .layer(from_fn_with_state(max_header, header_limit))
         .layer(from_fn(log))
 }
@@ -395,9 +432,13 @@ async fn method_not_allowed() -> Response {
 }
 
 async fn healthz(State(app): State<Arc<AppState>>) -> Response {
+    let (topics, all_topics) = app.hub.topic_counts();
     Json(serde_json::json!({
         "status": "ok",
         "connections": app.limits.active(),
+        "retainedBytes": app.hub.retained_bytes(),
+        "topics": topics,
+        "openTopics": all_topics,
     }))
     .into_response()
 }
@@ -438,6 +479,12 @@ where
     use hyper_util::rt::{TokioIo, TokioTimer};
     use hyper_util::service::TowerToHyperService;
 
+    let mut config = config;
+    if !listener.local_addr().is_ok_and(|a| is_loopback(&a)) {
+        // Reachable from other machines by their own names: the Host guard against DNS
+        // rebinding only makes sense for a loopback listener.
+        config.check_host = false;
+    }
     let shutdown = config.shutdown.clone();
     let grace = config.shutdown_grace;
     let max_buf = config.max_header_bytes.saturating_add(1024).max(8192);

@@ -46,6 +46,14 @@ struct Args {
     /// Events retained per topic for replay after Last-Event-ID.
     #[arg(long, default_value_t = 1000, value_name = "N", value_parser = at_least_one)]
     retain: usize,
+    /// Bytes of retained events in the whole server (encoded events plus 64 bytes each);
+    /// over it, the oldest event of the topic holding the most bytes is dropped.
+    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES", value_parser = at_least_one)]
+    retain_bytes: usize,
+    /// Bytes of retained events per topic (at most --retain-bytes); over it, the topic's
+    /// oldest event is dropped.
+    #[arg(long, default_value_t = 16 << 20, value_name = "BYTES", value_parser = at_least_one)]
+    retain_topic_bytes: usize,
     /// Events a client may fall behind before it is disconnected (it then resumes).
     #[arg(long, default_value_t = 256, value_name = "N", value_parser = at_least_one)]
     client_queue: usize,
@@ -82,9 +90,18 @@ struct Args {
     /// Maximum size of request line plus headers in bytes (431 above).
     #[arg(long, default_value_t = 16_384, value_name = "BYTES", value_parser = at_least_one)]
     max_header_bytes: usize,
-    /// Maximum number of topics.
+    /// Maximum number of topics that hold events (a publish to one more gets 503); topics
+    /// that are only subscribed to do not count and are dropped with their last subscriber.
     #[arg(long, default_value_t = 1024, value_name = "N", value_parser = at_least_one)]
     max_topics: usize,
+    /// Largest `hugeBytes` fault accepted (the event is streamed from a static buffer).
+    #[arg(long, default_value_t = 64 << 20, value_name = "BYTES")]
+    max_huge_bytes: usize,
+    /// Host name (repeatable) accepted in the `Host` header besides localhost, *.localhost,
+    /// 127.0.0.0/8 and [::1], when listening on loopback; other names get 421 (the guard
+    /// against DNS rebinding).
+    #[arg(long = "allowed-host", value_name = "NAME")]
+    allowed_hosts: Vec<String>,
     /// CORS allowed origin (repeatable): `*`, an exact origin, or `scheme://host:*` for any
     /// port. Replaces the default (the server's own origin, http://127.0.0.1:*,
     /// http://localhost:*, http://[::1]:*).
@@ -240,6 +257,8 @@ async fn run(args: Args) -> Result<(), String> {
         www: args.www,
         pkg: args.pkg,
         retain: args.retain,
+        retain_bytes: args.retain_bytes,
+        retain_topic_bytes: args.retain_topic_bytes,
         client_queue: args.client_queue,
         heartbeat: Duration::from_millis(args.heartbeat_ms),
         retry: Duration::from_millis(args.retry_ms),
@@ -252,6 +271,8 @@ async fn run(args: Args) -> Result<(), String> {
         max_body_bytes: args.max_body_bytes,
         max_header_bytes: args.max_header_bytes,
         max_topics: args.max_topics,
+        max_huge_bytes: args.max_huge_bytes,
+        allowed_hosts: args.allowed_hosts,
         cors_origins,
         replays,
         shutdown_grace: Duration::from_millis(args.shutdown_grace_ms),

@@ -25,21 +25,50 @@ fn parse_id(v: &Value) -> Option<u64> {
     }
 }
 
-/// Checks `Authorization: Bearer <token>` in constant time with respect to the token's bytes.
+/// Checks `Authorization: Bearer <token>`: the scheme in any case, one or more spaces, then
+/// the token. The comparison takes the same time whatever the given value shares with the
+/// token, its length included: it depends on the given value's length only.
 fn authorized(headers: &HeaderMap, token: &str) -> bool {
     let Some(given) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, rest)| rest.trim_matches(' '))
     else {
         return false;
     };
-    given.len() == token.len()
-        && given
-            .bytes()
-            .zip(token.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+    same_secret(given.as_bytes(), token.as_bytes())
+}
+
+/// `given == secret`, in a time that depends on `given.len()` only.
+fn same_secret(given: &[u8], secret: &[u8]) -> bool {
+    let mut diff = u8::from(given.len() != secret.len());
+    for (i, g) in given.iter().enumerate() {
+        // Cycles through the secret (a byte past its end compares with an earlier one), so
+        // that the loop does not stop at the secret's length.
+        let s = if secret.is_empty() {
+            0
+        } else {
+            secret[i % secret.len()]
+        };
+        diff |= g ^ s;
+    }
+    std::hint::black_box(diff) == 0
+}
+
+/// Is `value` a JSON media type (`application/json`, or `application/<x>+json`, with any
+/// parameters)? Every other type, the three a page may send across sites without a
+/// preflight (`text/plain`, `application/x-www-form-urlencoded`, `multipart/form-data`)
+/// among them, is refused.
+fn is_json(value: &str) -> bool {
+    let essence = value.split(';').next().unwrap_or_default().trim();
+    let Some((kind, sub)) = essence.split_once('/') else {
+        return false;
+    };
+    kind.eq_ignore_ascii_case("application")
+        && (sub.eq_ignore_ascii_case("json")
+            || sub.len() > 5 && sub[sub.len() - 5..].eq_ignore_ascii_case("+json"))
 }
 
 /// The handler: `{"event"?: string, "data": string | JSON, "id"?: integer | digits}` ->
@@ -50,6 +79,15 @@ pub(crate) async fn publish(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    if !content_type.is_some_and(is_json) {
+        return json_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "the body must be sent as Content-Type: application/json",
+        );
+    }
     if let Some(token) = &app.config.publish_token {
         if !authorized(&headers, token) {
             let mut r = json_error(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
@@ -146,8 +184,57 @@ pub(crate) async fn publish(
             tracing::error!(%e, "state file");
             json_error(StatusCode::INTERNAL_SERVER_ERROR, &e)
         }
-        Err(PublishError::TooManyTopics) => {
-            json_error(StatusCode::SERVICE_UNAVAILABLE, "too many topics")
+        Err(PublishError::TooManyTopics) => crate::events::busy("too many topics"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_scheme_and_secret() {
+        let auth = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(
+                header::AUTHORIZATION,
+                HeaderValue::from_str(v).unwrap_or(HeaderValue::from_static("")),
+            );
+            authorized(&h, "s3cret")
+        };
+        assert!(auth("Bearer s3cret"));
+        assert!(auth("bearer s3cret"));
+        assert!(auth("BEARER  s3cret"));
+        assert!(!auth("Bearer s3cre"));
+        assert!(!auth("Bearer s3cretX"));
+        assert!(!auth("Bearer s3cres3cret"));
+        assert!(!auth("Basic s3cret"));
+        assert!(!auth("Bearers3cret"));
+        assert!(!auth(""));
+        assert!(same_secret(b"", b""));
+        assert!(!same_secret(b"a", b""));
+    }
+
+    #[test]
+    fn json_types_only() {
+        for ok in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            "application/merge-patch+json",
+        ] {
+            assert!(is_json(ok), "{ok}");
+        }
+        for bad in [
+            "text/plain",
+            "text/plain;charset=UTF-8",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "application/jsonx",
+            "+json",
+            "application/+json",
+            "",
+        ] {
+            assert!(!is_json(bad), "{bad}");
         }
     }
 }

@@ -98,7 +98,10 @@ pub(crate) async fn serve(root: &Path, raw: &str, url_path: &str, method: &Metho
     if meta.is_dir() {
         if !url_path.ends_with('/') {
             let mut r = StatusCode::MOVED_PERMANENTLY.into_response();
-            if let Ok(v) = HeaderValue::from_str(&format!("{url_path}/")) {
+            // One leading slash whatever the request had: `//host` in `Location` would send
+            // the browser to another server.
+            let target = format!("/{}/", url_path.trim_start_matches('/'));
+            if let Ok(v) = HeaderValue::from_str(&target) {
                 r.headers_mut().insert(header::LOCATION, v);
             }
             return r;

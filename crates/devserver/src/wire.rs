@@ -3,7 +3,7 @@
 //! The event encoder is isolated in [`encode_event`] so that the server can switch to the
 //! workspace codec's encoder with a one-line change.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use wasm_sse_codec::{EventBuilder, Item, Parser};
 
 /// Encodes one event block (`event:`, `id:`, one `data:` line per line of `data`, blank
@@ -48,13 +48,74 @@ pub(crate) fn invalid_utf8_event() -> Bytes {
     Bytes::from_static(b"event: invalid-utf8\ndata: bad \xFF\xFE \xC3 end\n\n")
 }
 
-/// The `hugeBytes` fault event: `event: huge` with `n` bytes of `x` in a single data line.
-pub(crate) fn huge_event(n: usize) -> Bytes {
-    let mut out = BytesMut::with_capacity(n + 32);
-    out.put_slice(b"event: huge\ndata: ");
-    out.put_bytes(b'x', n);
-    out.put_slice(b"\n\n");
-    out.freeze()
+/// The piece every `hugeBytes` body is cut from: static, so a huge event costs no memory.
+static XS: [u8; 64 * 1024] = [b'x'; 64 * 1024];
+
+/// `n` bytes of `x`, as pieces of a static buffer (no allocation but the list).
+pub(crate) fn xs(n: usize) -> impl Iterator<Item = Bytes> {
+    let full = n / XS.len();
+    let rest = n % XS.len();
+    std::iter::repeat_n(Bytes::from_static(&XS), full)
+        .chain((rest > 0).then(|| Bytes::from_static(&XS[..rest])))
+}
+
+/// The `hugeBytes` fault event: `event: huge` with `n` bytes of `x` in a single data line,
+/// as pieces (the `x`s are shared static bytes, never allocated per request).
+pub(crate) fn huge_event(n: usize) -> Vec<Bytes> {
+    let mut out = vec![Bytes::from_static(b"event: huge\ndata: ")];
+    out.extend(xs(n));
+    out.push(Bytes::from_static(b"\n\n"));
+    out
+}
+
+/// The `hugeBytes` event as a `format=json` array element (a trailing comma when `more`).
+pub(crate) fn huge_json(n: usize, more: bool) -> Vec<Bytes> {
+    let mut out = vec![Bytes::from_static(
+        b"{\"id\":\"\",\"event\":\"huge\",\"data\":\"",
+    )];
+    out.extend(xs(n));
+    out.push(Bytes::from_static(if more { b"\"}," } else { b"\"}" }));
+    out
+}
+
+/// A complete body made of shared pieces, sent without copying them, with its exact length
+/// (so it goes out with `Content-Length`).
+pub(crate) struct Pieces {
+    parts: std::collections::VecDeque<Bytes>,
+    len: u64,
+}
+
+impl Pieces {
+    pub(crate) fn new(parts: impl IntoIterator<Item = Bytes>) -> Self {
+        let parts: std::collections::VecDeque<Bytes> =
+            parts.into_iter().filter(|b| !b.is_empty()).collect();
+        let len = parts.iter().map(|b| b.len() as u64).sum();
+        Pieces { parts, len }
+    }
+}
+
+impl http_body::Body for Pieces {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let next = self.parts.pop_front();
+        if let Some(b) = &next {
+            self.len -= b.len() as u64;
+        }
+        std::task::Poll::Ready(next.map(|b| Ok(http_body::Frame::data(b))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.len)
+    }
 }
 
 /// The events of `body` (a whole `text/event-stream` body) as a JSON array of

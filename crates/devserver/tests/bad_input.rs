@@ -219,7 +219,7 @@ async fn bad_publish_bodies_publish_nothing() {
         "content-length",
     );
     w.check(&s, "oversized, content-length").await;
-    let mut chunked = b"POST /publish?topic=witness HTTP/1.1\r\nhost: t\r\nconnection: close\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
+    let mut chunked = b"POST /publish?topic=witness HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\nconnection: close\r\ntransfer-encoding: chunked\r\n\r\n".to_vec();
     for _ in 0..4 {
         chunked.extend_from_slice(format!("{:x}\r\n{}\r\n", 300, "x".repeat(300)).as_bytes());
     }
@@ -231,7 +231,7 @@ async fn bad_publish_bodies_publish_nothing() {
     let t0 = Instant::now();
     let r = raw(
         &s,
-        b"POST /publish?topic=witness HTTP/1.1\r\nhost: t\r\nconnection: close\r\ncontent-length: 1000000000\r\n\r\n{",
+        b"POST /publish?topic=witness HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: 1000000000\r\n\r\n{",
     )
     .await;
     assert_error(&r, 413, "body is over the 1000-byte limit", "1 GB declared");
@@ -550,7 +550,7 @@ async fn bad_last_event_ids_reset_and_replay_everything() {
     // Rule: a header value that is not even text is an invalid id too.
     let r = raw(
         &s,
-        b"GET /events?topic=lei&closeAfter=2 HTTP/1.1\r\nhost: t\r\nconnection: close\r\nlast-event-id: \xff\xfe\r\n\r\n",
+        b"GET /events?topic=lei&closeAfter=2 HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\nlast-event-id: \xff\xfe\r\n\r\n",
     )
     .await;
     assert_eq!(r.status, 200);
@@ -579,11 +579,11 @@ async fn malformed_http_is_400_and_harmless() {
         ("garbage request line", b"GARBAGE\r\n\r\n"),
         (
             "bad content-length",
-            b"POST /publish?topic=witness HTTP/1.1\r\nhost: t\r\ncontent-length: abc\r\n\r\n",
+            b"POST /publish?topic=witness HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: abc\r\n\r\n",
         ),
         (
             "two content-lengths",
-            b"POST /publish?topic=witness HTTP/1.1\r\nhost: t\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}",
+            b"POST /publish?topic=witness HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}",
         ),
         ("header without colon", b"GET / HTTP/1.1\r\nhost t\r\n\r\n"),
     ];

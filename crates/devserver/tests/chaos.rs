@@ -396,7 +396,7 @@ async fn the_binary_survives_sigkill_with_its_state_dir() {
             addr,
             "POST",
             &format!("/publish?{TOPIC}=k"),
-            &[],
+            &[("content-type", "application/json")],
             Some(body.as_bytes()),
         )
         .await

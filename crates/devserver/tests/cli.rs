@@ -21,6 +21,8 @@ fn help_documents_every_flag() {
         "--www",
         "--pkg",
         "--retain",
+        "--retain-bytes",
+        "--retain-topic-bytes",
         "--client-queue",
         "--heartbeat-ms",
         "--retry-ms",
@@ -32,6 +34,8 @@ fn help_documents_every_flag() {
         "--max-body-bytes",
         "--max-header-bytes",
         "--max-topics",
+        "--max-huge-bytes",
+        "--allowed-host",
         "--cors-origin",
         "--replay",
         "--shutdown-grace-ms",
@@ -65,7 +69,7 @@ fn prints_one_line_serves_and_stops_on_sigterm() {
     assert!(addr.ip().is_loopback() && addr.port() != 0, "{addr}");
     // The demo topic ticks: read one event with a raw request.
     let mut tcp = std::net::TcpStream::connect(addr).unwrap();
-    let request = format!("GET {EVENTS} HTTP/1.1\r\nhost: x\r\n\r\n");
+    let request = format!("GET {EVENTS} HTTP/1.1\r\nhost: localhost\r\n\r\n");
     std::io::Write::write_all(&mut tcp, request.as_bytes()).unwrap();
     tcp.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let mut got = Vec::new();

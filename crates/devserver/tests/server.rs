@@ -343,7 +343,10 @@ async fn publish_token() {
         s.addr,
         "POST",
         &format!("/publish?{TOPIC}=t"),
-        &[("authorization", "Bearer nope")],
+        &[
+            ("content-type", "application/json"),
+            ("authorization", "Bearer nope"),
+        ],
         Some(body.as_bytes()),
     )
     .await;
@@ -352,7 +355,10 @@ async fn publish_token() {
         s.addr,
         "POST",
         &format!("/publish?{TOPIC}=t"),
-        &[("authorization", "Bearer s3cret")],
+        &[
+            ("content-type", "application/json"),
+            ("authorization", "Bearer s3cret"),
+        ],
         Some(body.as_bytes()),
     )
     .await;

@@ -5,7 +5,11 @@ import { SseClient } from '/pkg/index.js';
 async function body(make, name) {
   const topic = `compat-${name}-${Date.now()}`;
   const publish = (data, event) =>
-    fetch(`/publish?topic=${topic}`, { method: 'POST', body: JSON.stringify(event ? { event, data } : { data }) });
+    fetch(`/publish?topic=${topic}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(event ? { event, data } : { data }),
+    });
   // Replayed on connect: a message, a named event with a listener, one without, a message.
   await publish('a');
   await publish('b', 'note');

@@ -5,7 +5,7 @@ const transport = new URL(import.meta.url).searchParams.get('transport') ?? 'aut
 const topic = `worker-${transport}-${Date.now()}`;
 const client = new SseClient(`/events?topic=${topic}`, { transport });
 client.onopen = () => {
-  fetch(`/publish?topic=${topic}`, { method: 'POST', body: JSON.stringify({ data: 'from worker' }) });
+  fetch(`/publish?topic=${topic}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ data: 'from worker' }) });
 };
 client.onmessage = (event) => {
   const result = { data: event.data, transport: client.transport, hasEventSource: typeof EventSource === 'function' };

@@ -258,7 +258,8 @@ impl Conn {
         headers: &[(&str, &str)],
         body: Option<&[u8]>,
     ) {
-        let mut req = format!("{method} {path} HTTP/1.1\r\nhost: test\r\nconnection: close\r\n");
+        let mut req =
+            format!("{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n");
         for (k, v) in headers {
             req.push_str(&format!("{k}: {v}\r\n"));
         }
