@@ -389,29 +389,52 @@ pub(crate) async fn accept(response: &Response, sink: &Sink) -> Result<(), Failu
     }
 }
 
+/// How long the client reads an error response's body before it reports the failure with
+/// what came: a server may send a short message and keep the body open.
+const ERROR_BODY_WAIT: Duration = Duration::from_secs(1);
+
 /// The first [`ERROR_BODY_LIMIT`] bytes of `response`'s body as text (invalid UTF-8 and a
-/// character cut at the limit become U+FFFD); the rest is never read.
+/// character cut at the limit become U+FFFD), or what came within [`ERROR_BODY_WAIT`]; the
+/// rest is never read.
 async fn body_start(response: &Response) -> String {
     let mut bytes = Vec::new();
     if let Some(body) = response.body() {
         let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-        while bytes.len() < ERROR_BODY_LIMIT {
-            let Ok(read) = JsFuture::from(reader.read()).await else {
-                break;
-            };
-            let read: ReadableStreamReadResult = read.unchecked_into();
-            if read.get_done().unwrap_or(false) {
-                break;
-            }
-            match read.get_value().dyn_ref::<Uint8Array>() {
-                Some(chunk) => bytes.extend(chunk.to_vec()),
-                None => break,
-            }
+        {
+            let mut reading = core::pin::pin!(read_up_to(&reader, &mut bytes));
+            let mut timer = crate::env::sleep(ERROR_BODY_WAIT);
+            core::future::poll_fn(|cx| {
+                if reading.as_mut().poll(cx).is_ready()
+                    || core::pin::Pin::new(&mut timer).poll(cx).is_ready()
+                {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            })
+            .await;
         }
         let _ = reader.cancel();
     }
     bytes.truncate(ERROR_BODY_LIMIT);
     String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Reads `reader` into `bytes` until the body ends, fails, or [`ERROR_BODY_LIMIT`] is reached.
+async fn read_up_to(reader: &ReadableStreamDefaultReader, bytes: &mut Vec<u8>) {
+    while bytes.len() < ERROR_BODY_LIMIT {
+        let Ok(read) = JsFuture::from(reader.read()).await else {
+            return;
+        };
+        let read: ReadableStreamReadResult = read.unchecked_into();
+        if read.get_done().unwrap_or(false) {
+            return;
+        }
+        match read.get_value().dyn_ref::<Uint8Array>() {
+            Some(chunk) => bytes.extend(chunk.to_vec()),
+            None => return,
+        }
+    }
 }
 
 /// Runs the engine's [response checks](crate::engine::response::check) on `response`'s head.

@@ -8,7 +8,7 @@ use wasm_bindgen_test::wasm_bindgen_test;
 
 use super::fetch::FetchStream;
 use super::testing::{
-    channel, connections, events, events_url, fresh_topic, publish, request,
+    channel, connections, events, events_url, fresh_topic, next_report, publish, request,
     server_sees_disconnect, until_failed, within,
 };
 use crate::engine::reconnect::Failure;
@@ -238,7 +238,10 @@ async fn fetch_drop_aborts_the_request() {
     let topic = fresh_topic("fetch-drop");
     let (sink, mut rx) = channel();
     let stream = FetchStream::open(&request(events_url(&format!("topic={topic}"))), sink).unwrap();
-    assert_eq!(within(1000, rx.next()).await, Some(TransportEvent::Open));
+    assert_eq!(
+        within(1000, next_report(&mut rx)).await,
+        Some(TransportEvent::Open)
+    );
     let during = connections().await;
     assert!(during >= 1.0);
     drop(stream);
@@ -256,10 +259,43 @@ async fn fetch_stops_when_the_receiver_is_gone() {
     let topic = fresh_topic("fetch-closed");
     let (sink, mut rx) = channel();
     let _stream = FetchStream::open(&request(events_url(&format!("topic={topic}"))), sink).unwrap();
-    assert_eq!(within(1000, rx.next()).await, Some(TransportEvent::Open));
+    assert_eq!(
+        within(1000, next_report(&mut rx)).await,
+        Some(TransportEvent::Open)
+    );
     let during = connections().await;
     drop(rx);
     // The next chunk finds the sink closed: the task ends and aborts the request.
     publish(&topic, r#"{"data":"x"}"#).await;
     server_sees_disconnect(during).await;
+}
+
+#[wasm_bindgen_test]
+async fn fetch_reports_the_head_before_open_and_an_error_body_before_its_failure() {
+    let (sink, mut rx) = channel();
+    let topic = fresh_topic("fetch-head");
+    let _stream = FetchStream::open(&request(events_url(&format!("topic={topic}"))), sink).unwrap();
+    match within(1000, rx.next()).await {
+        Some(TransportEvent::Head(head)) => {
+            assert_eq!(head.status, 200);
+            assert_eq!(
+                head.headers.get("content-type").unwrap().as_deref(),
+                Some("text/event-stream")
+            );
+        }
+        other => panic!("expected the head first, got {other:?}"),
+    }
+    assert_eq!(within(1000, rx.next()).await, Some(TransportEvent::Open));
+
+    let (sink, mut rx) = channel();
+    let _refused = FetchStream::open(&request(events_url("topic=x&status=503")), sink).unwrap();
+    let body = match within(2000, rx.next()).await {
+        Some(TransportEvent::ErrorBody(body)) => body,
+        other => panic!("expected the error body first, got {other:?}"),
+    };
+    assert!(body.contains("503"), "{body}");
+    assert!(matches!(
+        within(1000, rx.next()).await,
+        Some(TransportEvent::Failed(Failure::Status { status: 503, .. }))
+    ));
 }

@@ -112,11 +112,7 @@ pub(crate) async fn until_failed(
 ) -> Vec<TransportEvent> {
     within(1500, async {
         let mut reports = Vec::new();
-        while let Some(report) = rx.next().await {
-            if matches!(report, TransportEvent::Polling(_)) {
-                // Long polling's sign of a poll in flight, for the engine's poll timeout.
-                continue;
-            }
+        while let Some(report) = next_report(rx).await {
             let last = matches!(report, TransportEvent::Failed(_));
             reports.push(report);
             if last {
@@ -137,10 +133,7 @@ pub(crate) async fn until_events(
         let mut reports = Vec::new();
         let mut events = 0;
         while events < n {
-            let report = rx.next().await.expect("the transport ended early");
-            if matches!(report, TransportEvent::Polling(_)) {
-                continue;
-            }
+            let report = next_report(rx).await.expect("the transport ended early");
             events += usize::from(matches!(report, TransportEvent::Event(_)));
             reports.push(report);
         }
@@ -164,4 +157,26 @@ pub(crate) fn events(reports: &[TransportEvent]) -> Vec<crate::Event> {
 pub(crate) fn channel() -> (crate::transport::Sink, UnboundedReceiver<TransportEvent>) {
     let (sink, rx) = mpsc::unbounded();
     (sink.into(), rx)
+}
+
+/// Whether `report` is about the course of the connection, as the tests follow it: not a
+/// long poll in flight (`Polling`, for the engine's poll timeout) nor a response's details
+/// (`Head`, `ErrorBody`, which their own tests check).
+pub(crate) fn is_course(report: &TransportEvent) -> bool {
+    !matches!(
+        report,
+        TransportEvent::Polling(_) | TransportEvent::Head(_) | TransportEvent::ErrorBody(_)
+    )
+}
+
+/// The next report of the connection's course (see [`is_course`]).
+pub(crate) async fn next_report(
+    rx: &mut UnboundedReceiver<TransportEvent>,
+) -> Option<TransportEvent> {
+    loop {
+        match rx.next().await {
+            Some(report) if !is_course(&report) => {}
+            other => return other,
+        }
+    }
 }

@@ -48,6 +48,7 @@ const expected = {
     fetch: { status: 200, requestId: 'r-7' },
     'long-poll': { status: 200, requestId: 'r-7' },
     error: { type: 'http-status', status: 403, length: 4096, start: 'forbidden: ' },
+    held: { type: 'http-status', status: 503, body: 'busy', withinSeconds: true },
   },
   'closeOnEnd refuses eventsource and long-poll': ['invalid-option closeOnEnd', 'invalid-option closeOnEnd'],
 };

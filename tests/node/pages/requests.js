@@ -120,6 +120,12 @@ export const scenarios = {
     const refused = new SseClient(`${local}/refuse`, { transport: 'fetch' });
     const { error } = await next(refused, 'error');
     out.error = { type: error.type, status: error.status, length: error.body.length, start: error.body.slice(0, 11) };
+    // An error body that never ends: the failure is reported with what came.
+    const held = new SseClient(`${local}/held-error`, { transport: 'fetch', reconnect: { initialDelayMs: 60_000 } });
+    const started = Date.now();
+    const late = (await next(held, 'error')).error;
+    held.close();
+    out.held = { type: late.type, status: late.status, body: late.body, withinSeconds: Date.now() - started < 3000 };
     return out;
   },
   // reconnect(): a new connection now, resuming after the last event; nothing twice.
