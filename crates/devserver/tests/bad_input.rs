@@ -11,7 +11,6 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use tokio::io::AsyncWriteExt;
 use wasm_sse_devserver::{Config, ReplayFile};
 use wasm_sse_test_support::run_to_exit;
 
@@ -72,19 +71,6 @@ fn assert_error(r: &Response, status: u16, message: &str, case: &str) {
     assert_eq!(r.status, status, "{case}: {}", r.text());
     assert_eq!(r.header("content-type"), Some("application/json"), "{case}");
     assert_eq!(r.json(), serde_json::json!({ "error": message }), "{case}");
-}
-
-/// A request written byte for byte (for framing the helpers cannot produce); the response.
-async fn raw(s: &Server, bytes: &[u8]) -> Response {
-    let mut c = Conn::connect(s.addr).await;
-    c.stream.write_all(bytes).await.unwrap();
-    let (status, headers) = c.read_head().await;
-    let body = c.read_to_end(T).await;
-    Response {
-        status,
-        headers,
-        body,
-    }
 }
 
 // ---------------------------------------------------------------- POST /publish

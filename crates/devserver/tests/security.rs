@@ -7,21 +7,7 @@
 mod common;
 
 use common::*;
-use tokio::io::AsyncWriteExt;
 use wasm_sse_devserver::{Chaos, Config};
-
-/// A request written byte for byte on a fresh connection; the whole response.
-async fn raw(s: &Server, bytes: &[u8]) -> Response {
-    let mut c = Conn::connect(s.addr).await;
-    c.stream.write_all(bytes).await.unwrap();
-    let (status, headers) = c.read_head().await;
-    let body = c.read_to_end(T).await;
-    Response {
-        status,
-        headers,
-        body,
-    }
-}
 
 /// `POST /publish?topic=TOPIC` with `headers` and a valid JSON body.
 async fn post(s: &Server, topic: &str, headers: &[(&str, &str)]) -> Response {

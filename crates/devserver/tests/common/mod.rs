@@ -209,6 +209,20 @@ pub async fn request(
     }
 }
 
+/// A request written byte for byte on a fresh connection (for framing `request` cannot
+/// produce); the whole response.
+pub async fn raw(s: &Server, bytes: &[u8]) -> Response {
+    let mut c = Conn::connect(s.addr).await;
+    c.stream.write_all(bytes).await.unwrap();
+    let (status, headers) = c.read_head().await;
+    let body = c.read_to_end(T).await;
+    Response {
+        status,
+        headers,
+        body,
+    }
+}
+
 enum Framing {
     Length(usize),
     Chunked,
