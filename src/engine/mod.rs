@@ -5,7 +5,7 @@
 //! ([`Engine::handle`]), takes the [`Action`]s it asks for ([`Engine::poll_action`]) and
 //! wakes it at [`Engine::next_deadline`]. It never reads a clock, opens a connection or
 //! sets a timer, so every rule below is tested natively, in microseconds (the table tests
-//! in `tests.rs`, the model run in `model.rs`).
+//! in `tests/`, the model run in `model.rs`).
 //!
 //! What it decides:
 //!
