@@ -2,10 +2,11 @@
 // wasm-sse over each of its three transports, by fetch + eventsource-parser and by a
 // JSON-batch long-poll loop, in one headless Chromium run, all reading the same stream.
 //
-//   node bench/client/run.mjs [--count 200000] [--rounds 3] [--only REGEX]
+//   node bench/client/run.mjs [--count 200000] [--rounds 3] [--only REGEX] [--dispatch]
 //
 // `--only` runs just the contenders whose names match REGEX (the goal ratios then print
-// only where both sides ran).
+// only where both sides ran). `--dispatch` runs the EventSource listeners alone instead,
+// without the network (dispatch.js).
 //
 // Builds the npm crate's wasm (crates/npm) with its `bench` feature, records a stream of small JSON events, serves it
 // with the dev server (long polls answer batches of 1000 events), opens the page in Chromium
@@ -23,6 +24,7 @@ const arg = (name, fallback) => {
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
 const count = arg('count', 200000);
+const dispatch = process.argv.includes('--dispatch');
 const rounds = arg('rounds', 3);
 const root = new URL('../..', import.meta.url).pathname;
 const tmp = join(root, '.tmp', 'bench-client');
@@ -43,10 +45,12 @@ for (const [profile, dir] of [['wasm-release', 'pkg'], ['wasm-speed', 'pkg/speed
 copyFileSync(join(root, 'node_modules/eventsource-parser/dist/index.js'),
   join(tmp, 'pkg', 'eventsource-parser.js'));
 // The npm package itself (dist/), for the contenders that use `SseClient` from JS.
-run('bash', ['scripts/build.sh']);
-mkdirSync(join(tmp, 'pkg', 'npm'), { recursive: true });
-for (const file of readdirSync(join(root, 'dist'))) {
-  copyFileSync(join(root, 'dist', file), join(tmp, 'pkg', 'npm', file));
+if (!dispatch) {
+  run('bash', ['scripts/build.sh']);
+  mkdirSync(join(tmp, 'pkg', 'npm'), { recursive: true });
+  for (const file of readdirSync(join(root, 'dist'))) {
+    copyFileSync(join(root, 'dist', file), join(tmp, 'pkg', 'npm', file));
+  }
 }
 // The release dev server, unless SSE_DEVSERVER_BIN names one.
 if (!process.env.SSE_DEVSERVER_BIN) run('cargo', ['build', '--release', '-p', 'wasm-sse-devserver']);
@@ -69,7 +73,7 @@ const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt > 0 ? `&only=${encodeURIComponent(process.argv[onlyAt + 1])}` : '';
 // `--expose-gc`: the page collects the garbage of one contender before timing the next, so
 // that none pays for another's (the JS contenders leave far more than the wasm ones).
-const chromium = openPage(`${base}/index.html?count=${count}&rounds=${rounds}${only}`,
+const chromium = openPage(`${base}/${dispatch ? 'dispatch' : 'index'}.html?count=${count}&rounds=${rounds}${only}`,
   ['--js-flags=--expose-gc']);
 
 try {
@@ -100,28 +104,37 @@ try {
   const line = (label, a, b, goal = '') => {
     if (rates[a] && rates[b]) console.log(`  ${label}: ${(rates[a] / rates[b]).toFixed(2)}x${goal}`);
   };
-  const raw = 'EventSource + JS handler (raw)';
-  const rawId = 'EventSource + JS handler reading lastEventId';
-  for (const build of ['', ', opt-level 3']) {
-    console.log(`\nwasm-sse built with ${build ? 'opt-level 3 (wasm-speed)' : 'opt-level "z" (wasm-release, the npm package)'}:`);
-    if (!build) line('automatic transport (same origin: fetch) / raw EventSource',
-      'wasm-sse, automatic transport, Rust handler', raw, ' (goal 0.9x)');
-    line('over EventSource / raw EventSource', `wasm-sse over EventSource, Rust handler${build}`, raw, ' (goal 0.9x)');
-    line('over EventSource / raw EventSource reading lastEventId', `wasm-sse over EventSource, Rust handler${build}`, rawId);
-    line('over fetch / fetch + eventsource-parser', `wasm-sse over fetch, Rust handler${build}`,
-      'fetch + eventsource-parser + JS handler', ' (goal 1.5x)');
-    line('over long-poll / JSON-batch long-poll loop', `wasm-sse over long-poll, Rust handler${build}`,
-      'JSON-batch long-poll loop + JS handler', ' (goal 2x)');
-    line('over fetch / raw EventSource', `wasm-sse over fetch, Rust handler${build}`, raw);
+  if (dispatch) {
+    console.log('\nthe EventSource listeners alone (MessageEvents dispatched in a loop, no network):');
+    for (const build of ['', ', opt-level 3']) {
+      const wasm = `wasm-sse EventSource listeners, Rust handler${build}`;
+      line(`wasm-sse${build} / JS listener`, wasm, 'JS listener (raw EventSource handler)');
+      line(`wasm-sse${build} / JS listener reading lastEventId`, wasm, 'JS listener reading lastEventId');
+    }
+  } else {
+    const raw = 'EventSource + JS handler (raw)';
+    const rawId = 'EventSource + JS handler reading lastEventId';
+    for (const build of ['', ', opt-level 3']) {
+      console.log(`\nwasm-sse built with ${build ? 'opt-level 3 (wasm-speed)' : 'opt-level "z" (wasm-release, the npm package)'}:`);
+      if (!build) line('automatic transport (same origin: fetch) / raw EventSource',
+        'wasm-sse, automatic transport, Rust handler', raw, ' (goal 0.9x)');
+      line('over EventSource / raw EventSource', `wasm-sse over EventSource, Rust handler${build}`, raw, ' (goal 0.9x)');
+      line('over EventSource / raw EventSource reading lastEventId', `wasm-sse over EventSource, Rust handler${build}`, rawId);
+      line('over fetch / fetch + eventsource-parser', `wasm-sse over fetch, Rust handler${build}`,
+        'fetch + eventsource-parser + JS handler', ' (goal 1.5x)');
+      line('over long-poll / JSON-batch long-poll loop', `wasm-sse over long-poll, Rust handler${build}`,
+        'JSON-batch long-poll loop + JS handler', ' (goal 2x)');
+      line('over fetch / raw EventSource', `wasm-sse over fetch, Rust handler${build}`, raw);
+    }
+    console.log('\nthe npm package from JS (opt-level "z", as published):');
+    const parser = 'fetch + eventsource-parser + JS handler';
+    line('SseClient over fetch, on() / fetch + eventsource-parser', 'wasm-sse npm SseClient over fetch, on()', parser,
+      ' (goal 1.3x)');
+    line('SseClient over fetch, addEventListener / fetch + eventsource-parser',
+      'wasm-sse npm SseClient over fetch, addEventListener', parser, ' (goal 1.0x)');
+    line('SseClient over long-poll, on() / JSON-batch long-poll loop', 'wasm-sse npm SseClient over long-poll, on()',
+      'JSON-batch long-poll loop + JS handler', ' (goal 1.5x)');
   }
-  console.log('\nthe npm package from JS (opt-level "z", as published):');
-  const parser = 'fetch + eventsource-parser + JS handler';
-  line('SseClient over fetch, on() / fetch + eventsource-parser', 'wasm-sse npm SseClient over fetch, on()', parser,
-    ' (goal 1.3x)');
-  line('SseClient over fetch, addEventListener / fetch + eventsource-parser',
-    'wasm-sse npm SseClient over fetch, addEventListener', parser, ' (goal 1.0x)');
-  line('SseClient over long-poll, on() / JSON-batch long-poll loop', 'wasm-sse npm SseClient over long-poll, on()',
-    'JSON-batch long-poll loop + JS handler', ' (goal 1.5x)');
 } finally {
   await chromium.close();
   await server.stop();
