@@ -13,6 +13,7 @@ const fast = await import('/pkg/speed/wasm_sse.js');
 const params = new URLSearchParams(location.search);
 const count = Number(params.get('count') ?? 200000);
 const rounds = Number(params.get('rounds') ?? 3);
+const only = params.has('only') ? new RegExp(params.get('only')) : null;
 const out = document.getElementById('out');
 
 // The EventSource objects wasm-sse creates, so the loop can dispatch to their listeners. The
@@ -85,6 +86,9 @@ async function report(body) {
 try {
   await small.default({ module_or_path: '/pkg/wasm_sse_bg.wasm' });
   await fast.default({ module_or_path: '/pkg/speed/wasm_sse_bg.wasm' });
+  for (const name of Object.keys(contenders)) {
+    if (only && !only.test(name)) delete contenders[name];
+  }
   const times = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]));
   for (let round = 0; round < rounds; round += 1) {
     for (const [name, run] of Object.entries(contenders)) {
