@@ -12,9 +12,23 @@ const MAX_EVENTS = 30;
 const MAX_TIMELINE = 40;
 const OUTAGE_SECONDS = 5;
 
+const label = () => Math.random().toString(36).slice(2, 10);
 /** This page's label for its event responses: `POST /control/drop` cuts them. */
-const conn = `page-${Math.random().toString(36).slice(2, 10)}`;
-const url = `/events?topic=demo&conn=${conn}`;
+const pageConn = `page-${label()}`;
+/**
+ * The label while sharing across tabs: one for every tab of this origin, so that the tabs
+ * open the same URL (one connection for all of them) and "drop" cuts that connection.
+ */
+function sharedConn() {
+  try {
+    let shared = localStorage.getItem('wasm-sse-demo-conn');
+    if (!shared) localStorage.setItem('wasm-sse-demo-conn', shared = `tabs-${label()}`);
+    return shared;
+  } catch {
+    return 'tabs-shared';
+  }
+}
+let conn = pageConn;
 
 const stats = { received: 0, missed: 0, duplicated: 0, last: null };
 let client = null;
@@ -41,7 +55,11 @@ function span(className, text) {
   return s;
 }
 
+/** How many timeline entries of each kind were logged (the list keeps the newest only). */
+const logged = {};
+
 function log(kind, text) {
+  logged[kind] = (logged[kind] ?? 0) + 1;
   const time = new Date().toLocaleTimeString([], { hour12: false });
   prepend($('timeline'), MAX_TIMELINE, `t-${kind}`, span('meta', time), span('kind', kind), ` ${text}`);
 }
@@ -95,8 +113,9 @@ function connect() {
   previous?.close();
   const options = { transport: choice, lastEventId, eventTypes: TYPES };
   if ($('share').checked) options.share = true;
+  conn = $('share').checked ? sharedConn() : pageConn;
   try {
-    client = new SseClient(url, options);
+    client = new SseClient(`/events?topic=demo&conn=${conn}`, options);
   } catch (e) {
     log('error', `${e.type ?? e.name}: ${e.message}`);
     return;
@@ -228,5 +247,6 @@ connect();
 window.sseDemo = {
   client: () => client,
   stats: () => ({ ...stats }),
-  conn,
+  conn: () => conn,
+  logged: (kind) => logged[kind] ?? 0,
 };

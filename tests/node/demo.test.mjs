@@ -1,10 +1,11 @@
 // The live demo page (www/, issue 21) in headless Chromium, served by the dev server with the
 // npm package (dist/) at /pkg/, the way `npm start` serves it: the visitor's minute, driven
-// through the page's own controls. Three drops, the four transports, an outage, a valid and
-// an invalid publish; after each, the page must have gone on receiving with its missed and
-// duplicated counters at 0, and its labels must say what happened. Screenshots at desktop
-// and phone sizes go to .tmp/. With www/leptos/ built (scripts/test.sh builds it), the Leptos
-// version of the demo linked from the page must show live events too. About 40 s.
+// through the page's own controls. Three drops, the four transports, an outage, the share
+// toggle, a valid and an invalid publish; after each, the page must have gone on receiving
+// with its missed and duplicated counters at 0, and its labels must say what happened.
+// Screenshots at desktop and phone sizes go to .tmp/. With www/leptos/ built (scripts/test.sh
+// builds it), the Leptos version of the demo linked from the page must show live events too.
+// About 25 s.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -44,6 +45,11 @@ describe('the live demo page (headless Chromium)', { skip }, () => {
 
   const stats = () => page.evaluate(() => window.sseDemo.stats());
   const count = (selector) => page.locator(selector).count();
+  /** How many timeline entries of `kind` the page logged so far. */
+  const logged = (kind) => page.evaluate((k) => window.sseDemo.logged(k), kind);
+  /** Waits until the page logged more than `n` entries of `kind`. */
+  const loggedMore = (kind, n) => page.waitForFunction(([k, want]) => window.sseDemo.logged(k) > want, [kind, n],
+    { timeout: WAIT_MS });
 
   /** Waits until `n` more events than now have arrived, then checks the counters. */
   async function receivesMore(n, what) {
@@ -79,17 +85,16 @@ describe('the live demo page (headless Chromium)', { skip }, () => {
 
   test('"drop connection" three times: the client resumes with no gap', async () => {
     for (let i = 1; i <= 3; i++) {
-      const opens = await count('#timeline li.t-open');
-      const drops = await count('#timeline li.t-drop');
+      const opens = await logged('open');
+      const drops = await logged('drop');
+      const reconnects = await logged('reconnecting');
       await page.getByRole('button', { name: 'Drop connection' }).click();
-      await page.waitForFunction((n) => document.querySelectorAll('#timeline li.t-drop').length > n, drops,
-        { timeout: WAIT_MS });
+      await loggedMore('drop', drops);
       assert.match(await page.locator('#timeline li.t-drop').first().textContent(), /cuts 1 connection mid-event/,
         `drop ${i}`);
       // The cut is seen (a network error), the client reconnects and opens again.
-      await page.waitForFunction((n) => document.querySelectorAll('#timeline li.t-open').length > n, opens,
-        { timeout: WAIT_MS });
-      assert.ok(await count('#timeline li.t-reconnecting') >= i, `drop ${i}: no reconnecting shown`);
+      await loggedMore('open', opens);
+      assert.ok(await logged('reconnecting') > reconnects, `drop ${i}: no reconnecting shown`);
       await receivesMore(3, `drop ${i}`);
     }
   });
@@ -113,11 +118,11 @@ describe('the live demo page (headless Chromium)', { skip }, () => {
   });
 
   test('an outage: 503 with Retry-After, the backoff shown, then the stream resumes', async () => {
-    const errors = await count('#timeline li.t-error');
+    const errors = await logged('error');
     await page.getByRole('button', { name: 'Outage (5 s)' }).click();
     await page.waitForFunction(() => [...document.querySelectorAll('#timeline li.t-error')]
       .some((li) => /http-status 503, Retry-After \d+ ms/.test(li.textContent)), null, { timeout: WAIT_MS });
-    assert.ok(await count('#timeline li.t-error') > errors);
+    assert.ok(await logged('error') > errors);
     await page.waitForFunction(() => /attempt \d+, after \d+ ms/.test(document.getElementById('attempt').textContent),
       null, { timeout: WAIT_MS });
     await page.waitForFunction(() => [...document.querySelectorAll('#timeline li.t-reconnecting')]
@@ -125,6 +130,20 @@ describe('the live demo page (headless Chromium)', { skip }, () => {
     await page.waitForFunction(() => document.getElementById('state').textContent === 'open'
       && document.getElementById('attempt').textContent === '–', null, { timeout: OUTAGE_WAIT_MS });
     await receivesMore(3, 'the outage');
+  });
+
+  test('"share across tabs" reopens the client without a gap; the role shown is the client\'s', async () => {
+    for (const on of [true, false]) {
+      const opens = await logged('open');
+      await page.getByLabel('Share across tabs').setChecked(on);
+      await loggedMore('open', opens);
+      // Without cross-tab sharing in the package, `client.shared` is undefined: "not shared".
+      const shared = await page.evaluate(() => window.sseDemo.client().shared ?? null);
+      assert.equal(await page.locator('#role').textContent(), shared ? `${shared} (shared across tabs)` : 'not shared');
+      assert.equal(await page.locator('#share-hint').isHidden(), shared !== 'leader');
+      assert.equal(await page.evaluate(() => window.sseDemo.conn().startsWith('tabs-')), on);
+      await receivesMore(3, `sharing ${on ? 'on' : 'off'}`);
+    }
   });
 
   test('publishing: a valid event shown by type, invalid JSON as the typed decode error', async () => {
