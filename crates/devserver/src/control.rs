@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -67,6 +67,8 @@ pub(crate) struct Controls {
     next_id: AtomicU64,
     /// Topic -> end of its outage.
     outages: Mutex<HashMap<String, Instant>>,
+    /// `outages` may hold an entry: every event request checks this, not the lock.
+    any_outage: AtomicBool,
 }
 
 /// Removes its entry when the response ends (or is dropped).
@@ -153,14 +155,22 @@ impl Controls {
         }
         let end = outages.entry(topic.to_owned()).or_insert(until);
         *end = (*end).max(until);
+        self.any_outage.store(true, Ordering::Release);
         true
     }
 
     /// The time left of `topic`'s outage, if one is running.
     fn outage_left(&self, topic: &str) -> Option<Duration> {
-        let outages = lock(&self.outages);
-        let end = *outages.get(topic)?;
-        let left = end.saturating_duration_since(Instant::now());
+        if !self.any_outage.load(Ordering::Acquire) {
+            return None;
+        }
+        let mut outages = lock(&self.outages);
+        let now = Instant::now();
+        outages.retain(|_, end| *end > now);
+        if outages.is_empty() {
+            self.any_outage.store(false, Ordering::Release);
+        }
+        let left = outages.get(topic)?.saturating_duration_since(now);
         (!left.is_zero()).then_some(left)
     }
 }
