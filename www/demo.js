@@ -207,7 +207,10 @@ $('share').addEventListener('change', () => {
 $('drop').addEventListener('click', async () => {
   try {
     const { dropped } = await post('/control/drop', { conn });
-    log('drop', `the server cuts ${dropped} connection${dropped === 1 ? '' : 's'} mid-event`);
+    const s = dropped === 1 ? '' : 's';
+    log('drop', client?.transport === 'long-poll'
+      ? `the server aborts ${dropped} held poll${s}`
+      : `the server cuts ${dropped} connection${s} mid-event`);
   } catch (e) {
     log('error', `drop: ${e.message}`);
   }

@@ -5,7 +5,7 @@
 // with its missed and duplicated counters at 0, and its labels must say what happened.
 // Screenshots at desktop and phone sizes go to .tmp/. With www/leptos/ built (scripts/test.sh
 // builds it), the Leptos version of the demo linked from the page must show live events too.
-// About 25 s.
+// About 30 s.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -99,7 +99,7 @@ describe('the live demo page (headless Chromium)', { skip }, () => {
     }
   });
 
-  test('each transport: the label follows the choice, no gap across the switch', async () => {
+  test('each transport: the label follows the choice, no gap across the switch or a drop', async () => {
     for (const [choice, label, expected] of [
       ['eventsource', 'EventSource', 'eventsource'],
       ['fetch', 'fetch', 'fetch'],
@@ -114,6 +114,18 @@ describe('the live demo page (headless Chromium)', { skip }, () => {
       const shown = await page.locator('#transport').textContent();
       assert.equal(shown, choice === 'auto' ? `${expected} (auto)` : expected);
       await receivesMore(3, `switching to ${choice}`);
+      // A drop over this transport: the partial event is discarded, nothing lost or repeated.
+      // Long polling has a moment between polls with nothing to cut: up to 3 tries.
+      const cut = expected === 'long-poll' ? /aborts [1-9]\d* held polls?/ : /cuts 1 connection mid-event/;
+      let said = '';
+      for (let tries = 0; tries < 3 && !cut.test(said); tries++) {
+        const drops = await logged('drop');
+        await page.getByRole('button', { name: 'Drop connection' }).click();
+        await loggedMore('drop', drops);
+        said = await page.locator('#timeline li.t-drop').first().textContent();
+      }
+      assert.match(said, cut, choice);
+      await receivesMore(3, `a drop over ${choice}`);
     }
   });
 
