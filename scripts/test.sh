@@ -5,6 +5,7 @@
 #                                 # no npm build (minutes on a warm build)
 #   bash scripts/test.sh browser  # the npm build, browser tests in headless Chromium and Node
 #                                 # tests against the real dev server, the hooks, the demo page
+#                                 # (tests/node/demo.test.mjs, among the node tests)
 #   bash scripts/test.sh full     # both, plus fuzzing, the soak, the size figure and the chaos
 #                                 # run (the default; `npm test` and CI)
 #
@@ -106,8 +107,13 @@ SSE_DEVSERVER_URL=$DEVSERVER_URL cargo test -p wasm-sse-leptos -p wasm-sse-yew -
 cargo test -p wasm-sse-hooks -p wasm-sse-leptos -p wasm-sse-yew --lib --tests # host: server rendering opens nothing
 cargo test -p wasm-sse-hooks --doc
 
-step "demo page (headless Chromium, screenshot in .tmp/demo.png)"
-node scripts/demo-check.mjs "$DEVSERVER_URL"
+step "demo page: its Leptos version into www/leptos/ (served at /leptos/)"
+# From the debug build of the exports step above; the page itself is tested with the node
+# tests below (tests/node/demo.test.mjs: headless Chromium, screenshots in .tmp/demo*.png).
+rm -rf www/leptos
+wasm-bindgen --target web --no-typescript --out-name leptos_app --out-dir www/leptos \
+  "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/debug/leptos-app.wasm"
+cp examples/leptos-app/index.html www/leptos/
 fi
 
 if in_tier full; then

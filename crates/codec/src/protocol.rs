@@ -26,6 +26,12 @@ pub mod path {
     pub const HEALTHZ: &str = "/healthz";
     /// Chaos settings and per-topic fault counters (only with `--chaos SEED`).
     pub const CHAOS: &str = "/chaos";
+    /// Cuts the live event responses opened with a [`CONN`](super::query::CONN) label, in the
+    /// middle of an event: `POST /control/drop` with `{"conn": LABEL}`.
+    pub const CONTROL_DROP: &str = "/control/drop";
+    /// Puts a topic in an outage (`503` with `Retry-After` on its event routes) for a few
+    /// seconds: `POST /control/outage` with `{"topic": T, "seconds": S}`.
+    pub const CONTROL_OUTAGE: &str = "/control/outage";
 }
 
 /// Header names, in lower case: the form HTTP/2 sends and `http::HeaderName::from_static`
@@ -72,6 +78,9 @@ pub mod query {
     /// Replay routes: `0` ends the response after the last block (long polling: answers at
     /// once past the last block); default `1`, stay open like a live topic.
     pub const HOLD: &str = "hold";
+    /// A label the client picks for its event responses, so that
+    /// [`CONTROL_DROP`](super::path::CONTROL_DROP) can cut them (same characters as a topic).
+    pub const CONN: &str = "conn";
 }
 
 /// Fault-injection query parameters of `/events` and the replay routes (the table in
@@ -142,6 +151,7 @@ mod tests {
             query::TIMEOUT_MS,
             query::FORMAT,
             query::HOLD,
+            query::CONN,
         ];
         for (i, name) in fault::ALL.iter().enumerate() {
             assert!(!fault::ALL[..i].contains(name), "{name} listed twice");

@@ -93,9 +93,10 @@ fn allow_headers(h: &mut HeaderMap, origin: HeaderValue, how: Allowed) {
     h.append(header::VARY, HeaderValue::from_static("Origin"));
 }
 
-/// Does a request change the server's state (`POST /publish`)?
+/// Does a request change the server's state (`POST /publish`, `POST /control/...`)?
 pub(crate) fn changes_state(method: &Method, path: &str) -> bool {
-    method == Method::POST && path == path::PUBLISH
+    method == Method::POST
+        && [path::PUBLISH, path::CONTROL_DROP, path::CONTROL_OUTAGE].contains(&path)
 }
 
 /// The middleware.
@@ -110,7 +111,7 @@ pub(crate) async fn layer(State(cors): State<Arc<Cors>>, req: Request, next: Nex
     if sent.is_some() && origin.is_none() && changes_state(req.method(), req.uri().path()) {
         return json_error(
             StatusCode::FORBIDDEN,
-            "this Origin may not publish (see --cors-origin)",
+            "this Origin may not publish or control the server (see --cors-origin)",
         );
     }
     let preflight = req.method() == Method::OPTIONS

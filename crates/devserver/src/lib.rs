@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod chaos;
+mod control;
 mod cors;
 mod events;
 mod faults;
@@ -99,7 +100,14 @@ impl ReplayFile {
     /// Parses `text` (a `text/event-stream` recording with optional `:delay=MS` lines) to be
     /// served on `route`.
     pub fn parse(route: &str, text: &[u8]) -> Result<Self, String> {
-        let reserved = [path::EVENTS, path::PUBLISH, path::HEALTHZ, path::CHAOS];
+        let reserved = [
+            path::EVENTS,
+            path::PUBLISH,
+            path::HEALTHZ,
+            path::CHAOS,
+            path::CONTROL_DROP,
+            path::CONTROL_OUTAGE,
+        ];
         if !route.starts_with('/')
             || route.len() < 2
             || reserved.contains(&route)
@@ -260,6 +268,8 @@ pub(crate) struct AppState {
     limits: Arc<limits::Limits>,
     shutdown: Shutdown,
     chaos: Option<chaos::ChaosState>,
+    /// The `conn`-labelled responses and the outages of the control routes.
+    controls: Arc<control::Controls>,
     /// Bytes held back by `buffer=1` responses (bounded by `events::MAX_BUFFERED_TOTAL`).
     buffered: Arc<std::sync::atomic::AtomicUsize>,
 }
@@ -378,6 +388,7 @@ pub fn app(config: Config) -> Router {
         ),
         limits: limits::Limits::new(config.max_connections),
         buffered: Arc::default(),
+        controls: Arc::default(),
         shutdown: config.shutdown.clone(),
         chaos: config
             .chaos
@@ -400,8 +411,10 @@ pub fn app(config: Config) -> Router {
         });
     }
     let mut router = Router::new()
-        .route(path::EVENTS, get(events::events).post(events::events))
+        .route(path::EVENTS, get(control::events).post(control::events))
         .route(path::PUBLISH, post(publish::publish))
+        .route(path::CONTROL_DROP, post(control::drop_conn))
+        .route(path::CONTROL_OUTAGE, post(control::outage))
         .route(path::HEALTHZ, get(healthz))
         .route(path::CHAOS, get(chaos_stats))
         .route("/pkg", any(pkg))

@@ -28,7 +28,7 @@ fn parse_id(v: &Value) -> Option<u64> {
 /// Checks `Authorization: Bearer <token>`: the scheme in any case, one or more spaces, then
 /// the token. The comparison takes the same time whatever the given value shares with the
 /// token, its length included: it depends on the given value's length only.
-fn authorized(headers: &HeaderMap, token: &str) -> bool {
+pub(crate) fn authorized(headers: &HeaderMap, token: &str) -> bool {
     let Some(given) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -61,7 +61,7 @@ fn same_secret(given: &[u8], secret: &[u8]) -> bool {
 /// parameters)? Every other type, the three a page may send across sites without a
 /// preflight (`text/plain`, `application/x-www-form-urlencoded`, `multipart/form-data`)
 /// among them, is refused.
-fn is_json(value: &str) -> bool {
+pub(crate) fn is_json(value: &str) -> bool {
     let essence = value.split(';').next().unwrap_or_default().trim();
     let Some((kind, sub)) = essence.split_once('/') else {
         return false;
