@@ -43,7 +43,7 @@ cp npm/index.d.ts npm/init.d.ts "$out/"
 # the raw declarations, which are not shipped.
 node --input-type=module -e "
   import { minifySync } from 'rolldown/utils';
-  import { readFileSync, writeFileSync } from 'node:fs';
+  import { readFileSync, rmSync, writeFileSync } from 'node:fs';
   const options = { module: true, compress: false, mangle: { keepNames: true } };
   const out = process.env.WASM_SSE_DIST + '/';
   const minify = (file) => {
@@ -53,6 +53,20 @@ node --input-type=module -e "
   };
   const header = '// wasm-sse: the SseClient layer. Commented source: npm/client.js in the repository.\\n';
   writeFileSync(out + 'client.js', header + minify('npm/client.js'));
+  // The Rust crates' inline JS (wasm-bindgen snippets, e.g. src/transport/eventsource.rs)
+  // goes into the glue: one module for a page to load, not one more per snippet.
+  const glue = readFileSync(out + 'wasm_sse.js', 'utf8').replace(
+    /^import \\{ ([\\w, ]+) \\} from '\\.\\/(snippets\\/[^']+)';\\n/gm,
+    (_, names, path) => {
+      const code = readFileSync(out + path, 'utf8');
+      for (const name of names.split(', ')) {
+        if (!code.includes('export function ' + name + '(')) throw new Error(path + ' does not export ' + name);
+      }
+      return code.replace(/^export function /gm, 'function ') + '\\n';
+    });
+  if (glue.includes('./snippets/')) throw new Error('wasm_sse.js: a snippet import left that the build cannot inline');
+  rmSync(out + 'snippets', { recursive: true, force: true });
+  writeFileSync(out + 'wasm_sse.js', glue);
   writeFileSync(out + 'wasm_sse.js', minify(out + 'wasm_sse.js'));
   // The entry points only lose their comment lines (110 B gzipped for index.js): their
   // new URL('./wasm_sse_bg.wasm', import.meta.url) stays exactly the form bundlers look for.

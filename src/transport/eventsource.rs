@@ -17,29 +17,34 @@ use web_sys::{EventSource, EventSourceInit};
 use super::{Request, Sink, TransportEvent};
 use crate::{Error, Event};
 
-type Listener = Closure<dyn FnMut(web_sys::Event)>;
+type MessageListener = Closure<dyn FnMut(String, String)>;
 
-#[wasm_bindgen]
+/// A closure registered as a listener: held only so that it lives until it is removed.
+#[allow(dead_code)]
+enum Owned {
+    /// Of `open` or `error`: what matters is that it fired.
+    Control(Closure<dyn FnMut()>),
+    /// Of a message type, called by `listenMessages` with the event's data and ID.
+    Message(MessageListener),
+}
+
+// A message listener reads the two fields the client needs in JS and crosses into wasm once
+// with both: from wasm, each field would cost a call back into JS of its own.
+#[wasm_bindgen(inline_js = "export function listenMessages(s, t, f) { \
+    const l = (e) => f(e.data, e.lastEventId); s.addEventListener(t, l); return l; }")]
 extern "C" {
-    /// A `MessageEvent` from an `EventSource`, read with exactly the calls the client needs.
-    #[wasm_bindgen(extends = web_sys::Event)]
-    type MessageSource;
-
-    /// `event.data`: always a string for server-sent events.
-    #[wasm_bindgen(method, getter, js_name = data)]
-    fn data_string(this: &MessageSource) -> Option<String>;
-
-    /// `event.lastEventId`.
-    #[wasm_bindgen(method, getter, js_name = lastEventId)]
-    fn last_event_id(this: &MessageSource) -> String;
+    /// Adds a listener of type `name` to `source` that calls `deliver(data, lastEventId)`;
+    /// returns the listener, for `removeEventListener`.
+    #[wasm_bindgen(js_name = listenMessages)]
+    fn listen(source: &EventSource, name: &str, deliver: &MessageListener) -> js_sys::Function;
 }
 
 /// A live `EventSource` and the listeners it feeds.
 pub(crate) struct NativeEventSource {
     source: EventSource,
     sink: Sink,
-    /// `(event type, closure)`, removed again on drop.
-    listeners: Vec<(String, Listener)>,
+    /// `(event type, JS listener, closure)`, removed again on drop.
+    listeners: Vec<(String, js_sys::Function, Owned)>,
 }
 
 impl NativeEventSource {
@@ -70,32 +75,40 @@ impl NativeEventSource {
 
     /// Starts delivering events of type `name` (`EventSource` has no wildcard listener).
     pub(crate) fn add_event_type(&mut self, name: &str) {
-        if self.listeners.iter().any(|(n, _)| n == name) {
+        if self.listeners.iter().any(|(n, ..)| n == name) {
             return;
         }
         let sink = self.sink.clone();
         // The listener knows its type: no need to read `event.type` back from JS.
         let event_type = name.to_owned();
-        let listener: Listener = Closure::new(move |event: web_sys::Event| {
-            // Only `MessageEvent`s are dispatched for these types; skipping the `instanceof`
-            // check and reading `data` as a string in one call each keeps the number of
-            // JS/wasm crossings per event at three (the call itself and two reads).
-            let message: MessageSource = event.unchecked_into();
-            let event = Event {
-                event_type: event_type.clone(),
-                data: message.data_string().unwrap_or_default(),
-                last_event_id: message.last_event_id(),
+        let deliver: MessageListener = Closure::new(move |data, last_event_id| {
+            // The strings come from JS newly allocated; the type's buffer is the one thing
+            // the last event delivered can lend.
+            let event = match sink.take_spare() {
+                Some(mut spare) => {
+                    spare.event_type.clone_from(&event_type);
+                    spare.data = data;
+                    spare.last_event_id = last_event_id;
+                    spare
+                }
+                None => Event {
+                    event_type: event_type.clone(),
+                    data,
+                    last_event_id,
+                },
             };
             let _ = sink.unbounded_send(TransportEvent::Event(event));
         });
-        self.register(name, listener);
+        let listener = listen(&self.source, name, &deliver);
+        self.listeners
+            .push((name.to_owned(), listener, Owned::Message(deliver)));
     }
 
     fn listen_control(&mut self, name: &str) {
         let sink = self.sink.clone();
         let source = self.source.clone();
         let is_open = name == "open";
-        let listener: Listener = Closure::new(move |_event: web_sys::Event| {
+        let listener = Closure::<dyn FnMut()>::new(move || {
             let report = if is_open {
                 TransportEvent::Open
             } else if source.ready_state() == EventSource::CLOSED {
@@ -105,24 +118,20 @@ impl NativeEventSource {
             };
             let _ = sink.unbounded_send(report);
         });
-        self.register(name, listener);
-    }
-
-    fn register(&mut self, name: &str, listener: Listener) {
+        let function: &js_sys::Function = listener.as_ref().unchecked_ref();
         // `addEventListener` only throws for a non-callable listener, which a Closure never is.
-        let _ = self
-            .source
-            .add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
-        self.listeners.push((name.to_owned(), listener));
+        let _ = self.source.add_event_listener_with_callback(name, function);
+        self.listeners
+            .push((name.to_owned(), function.clone(), Owned::Control(listener)));
     }
 }
 
 impl Drop for NativeEventSource {
     fn drop(&mut self) {
-        for (name, listener) in self.listeners.drain(..) {
+        for (name, listener, _closure) in self.listeners.drain(..) {
             let _ = self
                 .source
-                .remove_event_listener_with_callback(&name, listener.as_ref().unchecked_ref());
+                .remove_event_listener_with_callback(&name, &listener);
         }
         self.source.close();
     }
