@@ -38,7 +38,7 @@ pub use builder::{ClientBuilder, HeaderProvider, RetryHook};
 use crate::dispatch::{Dispatcher, Filter};
 use crate::engine::reconnect::StopReason;
 use crate::engine::{
-    CloseReason, Config, Engine, Lifecycle, PageSignal, ReadyState, TransportKind,
+    CloseReason, Config, Engine, Lifecycle, PageSignal, ReadyState, ShareRole, TransportKind,
 };
 use crate::handlers::{self, Handler, SharedHandlers};
 use crate::transport::{Body, Deliver};
@@ -85,6 +85,8 @@ struct Shared {
     response: Option<ResponseHead>,
     /// The start of the body of the last error response.
     error_body: Option<String>,
+    /// This client's part in the sharing of its stream.
+    role: Option<ShareRole>,
 }
 
 impl Shared {
@@ -188,7 +190,9 @@ impl Client {
         let config = Config {
             url: builder.url.clone(),
             transport: o.transport,
-            needs_fetch: o.needs_fetch(),
+            // A leader passes on every event type, which only a body read whole can give
+            // (`EventSource` delivers the named types it listens for).
+            needs_fetch: o.needs_fetch() || o.share.is_some(),
             same_origin: env::is_same_origin(&builder.url),
             has_event_source: env::has_event_source(),
             has_fetch_streams: env::has_fetch_streams(),
@@ -207,7 +211,12 @@ impl Client {
         let engine = Rc::new(RefCell::new(Engine::new(config, env::now())));
         let shared = Rc::new(RefCell::new(Shared::default()));
         let (commands, command_rx) = unbounded();
-        let driver = Driver::new(builder.options, Rc::clone(&engine), Rc::clone(&shared));
+        let driver = Driver::new(
+            builder.options,
+            Rc::clone(&engine),
+            Rc::clone(&shared),
+            &builder.url,
+        );
         wasm_bindgen_futures::spawn_local(driver.run(command_rx, commands.clone()));
         Client {
             url: builder.url,
@@ -233,6 +242,14 @@ impl Client {
     /// The transport of the current (or last) connection; `None` before the first attempt.
     pub fn transport(&self) -> Option<TransportKind> {
         self.engine.borrow().transport()
+    }
+
+    /// This client's part in the sharing of its stream across tabs (see
+    /// [`ClientBuilder::share`]): `None` when the stream is not shared, where sharing is not
+    /// available (Node), while the client's page is hidden away, before the election and
+    /// once closed. Its changes come as [`Lifecycle::Shared`].
+    pub fn shared(&self) -> Option<ShareRole> {
+        self.shared.borrow().role
     }
 
     /// The ID of the last event delivered (or given to

@@ -1,0 +1,443 @@
+//! Cross-tab sharing: the clients of one origin that open the same stream with the same
+//! share key hold one network connection between them (see docs/sharing.md).
+//!
+//! * **Election**: a Web Lock (`navigator.locks`) named from the key. The client holding
+//!   it is the leader and connects; the others are followers, queued on the lock, and take
+//!   over in turn when it is released (a close, a closed or crashed tab, a step-down).
+//! * **Fan-out**: a `BroadcastChannel` of the same name. The leader posts every event it
+//!   delivers (`[type, id, data]`) and a heartbeat every [`HEARTBEAT`]; a follower's
+//!   "transport" is that channel ([`Following`]), whose events go through the client's own
+//!   fast path, so dedupe, dispatch and lifecycle are the same code as for a connection.
+//! * **A silent leader** (frozen, throttled): a follower that hears nothing for
+//!   [`STEAL_AFTER`] (plus up to [`STEAL_JITTER`], so that the followers do not all steal at
+//!   once) takes the lock (`steal: true`); the old leader's lock request then fails and it
+//!   follows.
+//! * **Pages that must not hold the lock**: a page being hidden away (`pagehide`, `freeze`)
+//!   steps down and takes part again on `pageshow`/`resume`; so does a page hidden with
+//!   `pause_when_hidden` until it is visible.
+//!
+//! Without `navigator.locks` or `BroadcastChannel` (Node, old browsers) [`Share::new`]
+//! returns `None` and the client connects on its own.
+
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+use core::task::{Context, Poll};
+use core::time::Duration;
+
+use futures::{FutureExt, StreamExt};
+use js_sys::{global, Array, Function, Object, Promise, Reflect};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, BroadcastChannel, EventTarget, MessageEvent};
+
+use crate::channel::{unbounded, UnboundedReceiver, UnboundedSender};
+use crate::dispatch::Filter;
+use crate::engine::ShareRole;
+use crate::handlers::{self, Handler, SharedHandlers};
+use crate::transport::{Sink, TransportEvent};
+use crate::{env, Event};
+
+/// How often the leader tells the followers it is alive when no event does.
+pub(crate) const HEARTBEAT: Duration = Duration::from_millis(500);
+
+/// The silence after which a follower takes the lock from its leader.
+pub(crate) const STEAL_AFTER: Duration = Duration::from_millis(3000);
+
+/// The most a follower adds to [`STEAL_AFTER`], drawn at random once per client.
+pub(crate) const STEAL_JITTER: Duration = Duration::from_millis(1000);
+
+/// The prefix of the lock's and the channel's names.
+const PREFIX: &str = "wasm-sse:";
+
+/// What the lock callbacks and the page listeners tell the [`Share`].
+enum Signal {
+    /// The lock was granted: lead.
+    Granted,
+    /// The lock is held by another client: follow.
+    Unavailable,
+    /// The page is running (`true`: `pageshow`, `resume`) or going away (`false`:
+    /// `pagehide`, `freeze`).
+    Page(bool),
+}
+
+/// What the channel's listener and the follower's adapter share.
+#[derive(Default)]
+struct Inner {
+    /// Where a following client's events go (set while [`Following`] lives).
+    sink: Option<Sink>,
+    /// When the leader was last heard.
+    last_heard: Duration,
+    /// Resolves the promise that holds the lock (set while leading).
+    release: Option<Function>,
+}
+
+type Listener = Closure<dyn FnMut(web_sys::Event)>;
+
+/// One client's part in the sharing of its stream: election, heartbeat, fan-out.
+pub(crate) struct Share {
+    name: JsValue,
+    locks: JsValue,
+    request_fn: Function,
+    channel: Rc<BroadcastChannel>,
+    inner: Rc<RefCell<Inner>>,
+    granted: Closure<dyn FnMut(JsValue) -> JsValue>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    signals: UnboundedReceiver<Signal>,
+    /// The current lock request (held or queued).
+    request: Option<JsFuture>,
+    /// Aborts the queued request.
+    abort: Option<AbortController>,
+    role: Option<ShareRole>,
+    /// The page is away (`pagehide`, `freeze`).
+    away: bool,
+    /// The page is hidden and the client pauses while hidden.
+    paused: bool,
+    timer: Option<env::Sleep>,
+    /// Posts each delivered event on the channel (while leading).
+    posting: Option<Handler>,
+    handlers: SharedHandlers,
+    steal_after: Duration,
+    page: Vec<(EventTarget, &'static str, Listener)>,
+}
+
+impl Share {
+    /// Takes part in the sharing of the stream `key` (the key as given: the name adds a
+    /// prefix); `None` where `navigator.locks` or `BroadcastChannel` is missing.
+    pub(crate) fn new(key: &str, handlers: SharedHandlers, paused: bool) -> Option<Self> {
+        let global = global();
+        let locks = Reflect::get(&global, &"navigator".into())
+            .and_then(|navigator| Reflect::get(&navigator, &"locks".into()))
+            .ok()
+            .filter(|locks| locks.is_object())?;
+        let request_fn = Reflect::get(&locks, &"request".into())
+            .ok()?
+            .dyn_into::<Function>()
+            .ok()?;
+        let mut full = String::from(PREFIX);
+        full.push_str(key);
+        let channel = Rc::new(BroadcastChannel::new(&full).ok()?);
+        let inner = Rc::new(RefCell::new(Inner::default()));
+        let (tx, signals) = unbounded();
+
+        let granted = {
+            let (tx, inner) = (tx.clone(), Rc::clone(&inner));
+            Closure::new(move |lock: JsValue| -> JsValue {
+                if lock.is_null() {
+                    let _ = tx.unbounded_send(Signal::Unavailable);
+                    return JsValue::UNDEFINED;
+                }
+                // The lock is held until this promise resolves.
+                let held = Promise::new(&mut |resolve, _| {
+                    inner.borrow_mut().release = Some(resolve);
+                });
+                let _ = tx.unbounded_send(Signal::Granted);
+                held.into()
+            })
+        };
+        let on_message = {
+            let inner = Rc::clone(&inner);
+            Closure::new(move |message: MessageEvent| {
+                let data = message.data();
+                let sink = {
+                    let mut inner = inner.borrow_mut();
+                    inner.last_heard = env::now();
+                    inner.sink.clone()
+                };
+                let Some(sink) = sink else { return };
+                let report = match data.dyn_ref::<Array>() {
+                    Some(parts) => {
+                        let text = |i| parts.get(i).as_string().unwrap_or_default();
+                        let mut event = sink.take_spare().unwrap_or_else(|| Event::new("", "", ""));
+                        event.event_type = text(0);
+                        event.last_event_id = text(1);
+                        event.data = text(2);
+                        TransportEvent::Event(event)
+                    }
+                    None => TransportEvent::Activity,
+                };
+                let _ = sink.unbounded_send(report);
+            })
+        };
+        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+
+        let jitter = js_sys::Math::random() * STEAL_JITTER.as_secs_f64();
+        let mut share = Self {
+            name: full.into(),
+            locks,
+            request_fn,
+            channel,
+            inner,
+            granted,
+            _on_message: on_message,
+            signals,
+            request: None,
+            abort: None,
+            role: None,
+            away: false,
+            paused,
+            timer: None,
+            posting: None,
+            handlers,
+            steal_after: STEAL_AFTER + Duration::from_secs_f64(jitter),
+            page: Vec::new(),
+        };
+        share.listen_to_page(&tx);
+        share.update();
+        Some(share)
+    }
+
+    /// This client's role; `None` while it takes no part (undecided, or stepped down).
+    pub(crate) fn role(&self) -> Option<ShareRole> {
+        self.role
+    }
+
+    /// The page became hidden (`true`) or visible, for a client that pauses while hidden.
+    pub(crate) fn set_paused(&mut self, paused: bool) {
+        self.paused = paused;
+        self.update();
+    }
+
+    /// Delivers the leader's events to `sink` until the returned adapter is dropped; the
+    /// channel counts as open at once.
+    pub(crate) fn follow(&self, sink: Sink) -> Following {
+        let _ = sink.unbounded_send(TransportEvent::Open);
+        self.inner.borrow_mut().sink = Some(sink);
+        Following {
+            inner: Rc::clone(&self.inner),
+        }
+    }
+
+    /// The next change of role, once the lock, the page or the leader's silence decided one.
+    pub(crate) fn poll_change(&mut self, cx: &mut Context<'_>) -> Poll<Option<ShareRole>> {
+        let before = self.role;
+        loop {
+            if let Poll::Ready(Some(signal)) = self.signals.poll_next_unpin(cx) {
+                match signal {
+                    Signal::Granted if self.taking_part() => self.lead(),
+                    Signal::Granted => self.release(),
+                    Signal::Unavailable => {
+                        if self.taking_part() && self.role.is_none() {
+                            self.role = Some(ShareRole::Follower);
+                            self.inner.borrow_mut().last_heard = env::now();
+                            self.queue(false);
+                        }
+                    }
+                    Signal::Page(here) => {
+                        self.away = !here;
+                        self.update();
+                    }
+                }
+                continue;
+            }
+            if let Some(request) = &mut self.request {
+                if request.poll_unpin(cx).is_ready() {
+                    // The request ended without our release: the lock was stolen, or a
+                    // queued request failed. Take part again from the start.
+                    self.request = None;
+                    self.posting = None;
+                    self.inner.borrow_mut().release = None;
+                    self.role = None;
+                    self.update();
+                    continue;
+                }
+            }
+            if let Some(sleep) = &mut self.timer {
+                if sleep.poll_unpin(cx).is_ready() {
+                    self.timer = None;
+                    self.tick();
+                    continue;
+                }
+            }
+            if self.timer.is_none() {
+                if let Some(at) = self.next_tick() {
+                    let wait = at.saturating_sub(env::now());
+                    self.timer = Some(env::sleep(wait + Duration::from_millis(1)));
+                    continue;
+                }
+            }
+            break;
+        }
+        if self.role == before {
+            Poll::Pending
+        } else {
+            Poll::Ready(self.role)
+        }
+    }
+
+    fn taking_part(&self) -> bool {
+        !self.away && !self.paused
+    }
+
+    /// Joins the election, or steps down, as the page allows.
+    fn update(&mut self) {
+        if !self.taking_part() {
+            self.step_down();
+        } else if self.request.is_none() && self.role.is_none() {
+            // Lead at once if the lock is free; follow otherwise (`Unavailable`).
+            let options = Object::new();
+            let _ = Reflect::set(&options, &"ifAvailable".into(), &JsValue::TRUE);
+            self.request(&options);
+        }
+    }
+
+    fn request(&mut self, options: &Object) {
+        let called = self
+            .request_fn
+            .call3(&self.locks, &self.name, options, self.granted.as_ref());
+        self.request = called
+            .ok()
+            .and_then(|promise| promise.dyn_into::<Promise>().ok())
+            .map(JsFuture::from);
+    }
+
+    /// Waits in the lock's queue, or (`steal`) takes the lock from a silent leader.
+    fn queue(&mut self, steal: bool) {
+        if let Some(abort) = self.abort.take() {
+            abort.abort();
+        }
+        let options = Object::new();
+        if steal {
+            let _ = Reflect::set(&options, &"steal".into(), &JsValue::TRUE);
+        } else if let Ok(abort) = AbortController::new() {
+            let _ = Reflect::set(&options, &"signal".into(), &abort.signal());
+            self.abort = Some(abort);
+        }
+        self.request(&options);
+    }
+
+    fn lead(&mut self) {
+        self.abort = None;
+        self.role = Some(ShareRole::Leader);
+        self.timer = None;
+        // Heard at once: the followers about to steal stand down.
+        let _ = self.channel.post_message(&JsValue::from_f64(0.0));
+        let channel = Rc::clone(&self.channel);
+        self.posting = Some(handlers::add(&self.handlers, Filter::All, move |event| {
+            let message = Array::of3(
+                &JsValue::from_str(&event.event_type),
+                &JsValue::from_str(&event.last_event_id),
+                &JsValue::from_str(&event.data),
+            );
+            let _ = channel.post_message(&message);
+        }));
+    }
+
+    /// Gives the lock up (leading) or leaves the queue (following).
+    fn step_down(&mut self) {
+        self.release();
+        if let Some(abort) = self.abort.take() {
+            abort.abort();
+        }
+        self.request = None;
+        self.role = None;
+        self.timer = None;
+    }
+
+    fn release(&mut self) {
+        self.posting = None;
+        let release = self.inner.borrow_mut().release.take();
+        if let Some(release) = release {
+            let _ = release.call0(&JsValue::NULL);
+            self.request = None;
+        }
+    }
+
+    fn next_tick(&self) -> Option<Duration> {
+        match self.role {
+            Some(ShareRole::Leader) => Some(env::now() + HEARTBEAT),
+            Some(ShareRole::Follower) => Some(self.inner.borrow().last_heard + self.steal_after),
+            None => None,
+        }
+    }
+
+    fn tick(&mut self) {
+        match self.role {
+            Some(ShareRole::Leader) => {
+                let _ = self.channel.post_message(&JsValue::from_f64(0.0));
+            }
+            Some(ShareRole::Follower) => {
+                let silent = env::now().saturating_sub(self.inner.borrow().last_heard);
+                if silent >= self.steal_after {
+                    self.inner.borrow_mut().last_heard = env::now();
+                    self.queue(true);
+                }
+            }
+            None => {}
+        }
+    }
+
+    fn listen_to_page(&mut self, tx: &UnboundedSender<Signal>) {
+        let document = Reflect::get(&global(), &"document".into())
+            .ok()
+            .and_then(|d| d.dyn_into::<EventTarget>().ok());
+        let window = global().dyn_into::<EventTarget>().ok();
+        for (target, name, here) in [
+            (&window, "pagehide", false),
+            (&window, "pageshow", true),
+            (&document, "freeze", false),
+            (&document, "resume", true),
+        ] {
+            let Some(target) = target else { continue };
+            let tx = tx.clone();
+            let listener: Listener = Closure::new(move |_: web_sys::Event| {
+                let _ = tx.unbounded_send(Signal::Page(here));
+            });
+            let _ =
+                target.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
+            self.page.push((target.clone(), name, listener));
+        }
+    }
+}
+
+impl Drop for Share {
+    fn drop(&mut self) {
+        self.step_down();
+        self.channel.set_onmessage(None);
+        self.channel.close();
+        for (target, name, listener) in self.page.drain(..) {
+            let _ =
+                target.remove_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
+        }
+    }
+}
+
+/// A follower's transport: the leader's events, from the channel, until dropped.
+pub(crate) struct Following {
+    inner: Rc<RefCell<Inner>>,
+}
+
+impl Drop for Following {
+    fn drop(&mut self) {
+        self.inner.borrow_mut().sink = None;
+    }
+}
+
+/// The share key of a stream when the page gives none: what makes two requests the same
+/// stream for the same user (URL, credentials mode, method, body, static headers). A request
+/// with headers from a provider or a body that is not text needs an explicit key
+/// ([`ClientBuilder::share`](crate::ClientBuilder::share) checks it).
+pub(crate) fn default_key(
+    url: &str,
+    with_credentials: bool,
+    method: &str,
+    body: Option<&str>,
+    headers: &[(String, String)],
+) -> String {
+    let mut key = String::from(url);
+    key.push('\n');
+    key.push_str(if with_credentials { "credentials" } else { "" });
+    key.push('\n');
+    key.push_str(method);
+    key.push('\n');
+    key.push_str(body.unwrap_or(""));
+    for (name, value) in headers {
+        key.push('\n');
+        key.push_str(name);
+        key.push(':');
+        key.push_str(value);
+    }
+    key
+}
