@@ -9,7 +9,7 @@
 //!   "transport" is that channel ([`Following`]), whose events go through the client's own
 //!   fast path, so dedupe, dispatch and lifecycle are the same code as for a connection.
 //! * **A silent leader** (frozen, throttled): a follower that hears nothing for
-//!   [`STEAL_AFTER`] (plus up to [`STEAL_JITTER`], so that the followers do not all steal at
+//!   [`STEAL_AFTER`] (plus up to [`STEAL_JITTER_MS`], so that the followers do not all steal at
 //!   once) takes the lock (`steal: true`); the old leader's lock request then fails and it
 //!   follows.
 //! * **Pages that must not hold the lock**: a page being hidden away (`pagehide`, `freeze`)
@@ -46,8 +46,9 @@ pub(crate) const HEARTBEAT: Duration = Duration::from_millis(500);
 /// The silence after which a follower takes the lock from its leader.
 pub(crate) const STEAL_AFTER: Duration = Duration::from_millis(3000);
 
-/// The most a follower adds to [`STEAL_AFTER`], drawn at random once per client.
-pub(crate) const STEAL_JITTER: Duration = Duration::from_millis(1000);
+/// The most a follower adds to [`STEAL_AFTER`], in milliseconds, drawn at random once per
+/// client.
+pub(crate) const STEAL_JITTER_MS: u64 = 1000;
 
 /// The prefix of the lock's and the channel's names.
 const PREFIX: &str = "wasm-sse:";
@@ -163,7 +164,8 @@ impl Share {
         };
         channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
 
-        let jitter = js_sys::Math::random() * STEAL_JITTER.as_secs_f64();
+        // A float-to-integer `as` saturates: no panic path.
+        let jitter = (js_sys::Math::random() * STEAL_JITTER_MS as f64) as u64;
         let mut share = Self {
             name: full.into(),
             locks,
@@ -181,7 +183,7 @@ impl Share {
             timer: None,
             posting: None,
             handlers,
-            steal_after: STEAL_AFTER + Duration::from_secs_f64(jitter),
+            steal_after: STEAL_AFTER.saturating_add(Duration::from_millis(jitter)),
             page: Vec::new(),
         };
         share.listen_to_page(&tx);
@@ -254,7 +256,7 @@ impl Share {
             if self.timer.is_none() {
                 if let Some(at) = self.next_tick() {
                     let wait = at.saturating_sub(env::now());
-                    self.timer = Some(env::sleep(wait + Duration::from_millis(1)));
+                    self.timer = Some(env::sleep(wait.saturating_add(Duration::from_millis(1))));
                     continue;
                 }
             }
@@ -347,8 +349,13 @@ impl Share {
 
     fn next_tick(&self) -> Option<Duration> {
         match self.role {
-            Some(ShareRole::Leader) => Some(env::now() + HEARTBEAT),
-            Some(ShareRole::Follower) => Some(self.inner.borrow().last_heard + self.steal_after),
+            Some(ShareRole::Leader) => Some(env::now().saturating_add(HEARTBEAT)),
+            Some(ShareRole::Follower) => Some(
+                self.inner
+                    .borrow()
+                    .last_heard
+                    .saturating_add(self.steal_after),
+            ),
             None => None,
         }
     }
