@@ -73,6 +73,21 @@ struct Inner {
     last_heard: Duration,
     /// Resolves the promise that holds the lock (set while leading).
     release: Option<Function>,
+    /// Aborts the queued lock request (set while following).
+    abort: Option<AbortController>,
+}
+
+impl Inner {
+    /// Gives the lock up and leaves the queue, at once: a page being frozen runs no task
+    /// after its `freeze` listeners.
+    fn let_go(&mut self) {
+        if let Some(release) = self.release.take() {
+            let _ = release.call0(&JsValue::NULL);
+        }
+        if let Some(abort) = self.abort.take() {
+            abort.abort();
+        }
+    }
 }
 
 type Listener = Closure<dyn FnMut(web_sys::Event)>;
@@ -89,8 +104,6 @@ pub(crate) struct Share {
     signals: UnboundedReceiver<Signal>,
     /// The current lock request (held or queued).
     request: Option<JsFuture>,
-    /// Aborts the queued request.
-    abort: Option<AbortController>,
     role: Option<ShareRole>,
     /// The page is away (`pagehide`, `freeze`).
     away: bool,
@@ -176,7 +189,6 @@ impl Share {
             _on_message: on_message,
             signals,
             request: None,
-            abort: None,
             role: None,
             away: false,
             paused,
@@ -297,7 +309,7 @@ impl Share {
 
     /// Waits in the lock's queue, or (`steal`) takes the lock from a silent leader.
     fn queue(&mut self, steal: bool) {
-        if let Some(abort) = self.abort.take() {
+        if let Some(abort) = self.inner.borrow_mut().abort.take() {
             abort.abort();
         }
         let options = Object::new();
@@ -305,13 +317,13 @@ impl Share {
             let _ = Reflect::set(&options, &"steal".into(), &JsValue::TRUE);
         } else if let Ok(abort) = AbortController::new() {
             let _ = Reflect::set(&options, &"signal".into(), &abort.signal());
-            self.abort = Some(abort);
+            self.inner.borrow_mut().abort = Some(abort);
         }
         self.request(&options);
     }
 
     fn lead(&mut self) {
-        self.abort = None;
+        self.inner.borrow_mut().abort = None;
         self.role = Some(ShareRole::Leader);
         self.timer = None;
         // Heard at once: the followers about to steal stand down.
@@ -329,10 +341,8 @@ impl Share {
 
     /// Gives the lock up (leading) or leaves the queue (following).
     fn step_down(&mut self) {
-        self.release();
-        if let Some(abort) = self.abort.take() {
-            abort.abort();
-        }
+        self.posting = None;
+        self.inner.borrow_mut().let_go();
         self.request = None;
         self.role = None;
         self.timer = None;
@@ -377,6 +387,7 @@ impl Share {
     }
 
     fn listen_to_page(&mut self, tx: &UnboundedSender<Signal>) {
+        let inner = &self.inner;
         let document = Reflect::get(&global(), &"document".into())
             .ok()
             .and_then(|d| d.dyn_into::<EventTarget>().ok());
@@ -388,8 +399,11 @@ impl Share {
             (&document, "resume", true),
         ] {
             let Some(target) = target else { continue };
-            let tx = tx.clone();
+            let (tx, inner) = (tx.clone(), Rc::clone(inner));
             let listener: Listener = Closure::new(move |_: web_sys::Event| {
+                if !here {
+                    inner.borrow_mut().let_go();
+                }
                 let _ = tx.unbounded_send(Signal::Page(here));
             });
             let _ =
