@@ -4,8 +4,9 @@
 //! * **Election**: a Web Lock (`navigator.locks`) named from the key. The client holding
 //!   it is the leader and connects; the others are followers, queued on the lock, and take
 //!   over in turn when it is released (a close, a closed or crashed tab, a step-down).
-//! * **Fan-out**: a `BroadcastChannel` of the same name. The leader posts every event it
-//!   delivers (`[type, id, data]`) and a heartbeat every [`HEARTBEAT`]; a follower's
+//! * **Fan-out**: a `BroadcastChannel` of the same name. The leader posts the events it
+//!   delivers, one message per browser task (see `Batch`), and a heartbeat every
+//!   [`HEARTBEAT`]; a follower's
 //!   "transport" is that channel ([`Following`]), whose events go through the client's own
 //!   fast path, so dedupe, dispatch and lifecycle are the same code as for a connection.
 //! * **A silent leader** (frozen, throttled): a follower that hears nothing for
@@ -26,14 +27,14 @@ use core::cell::RefCell;
 use core::task::{Context, Poll};
 use core::time::Duration;
 
-use futures::{FutureExt, StreamExt};
-use js_sys::{global, Array, Function, Object, Promise, Reflect};
+use futures::FutureExt;
+use js_sys::{global, Array, Function, Object, Promise, Reflect, Uint32Array};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, BroadcastChannel, EventTarget, MessageEvent};
 
-use crate::channel::{unbounded, UnboundedReceiver, UnboundedSender};
+use crate::channel::UnboundedSender;
 use crate::dispatch::Filter;
 use crate::engine::ShareRole;
 use crate::handlers::{self, Handler, SharedHandlers};
@@ -53,8 +54,10 @@ pub(crate) const STEAL_JITTER_MS: u64 = 1000;
 /// The prefix of the lock's and the channel's names.
 const PREFIX: &str = "wasm-sse:";
 
-/// What the lock callbacks and the page listeners tell the [`Share`].
-enum Signal {
+/// What the lock callbacks and the page listeners tell the [`Share`], through the client's
+/// command channel (see [`Share::handle`]).
+#[derive(Debug)]
+pub(crate) enum Signal {
     /// The lock was granted: lead.
     Granted,
     /// The lock is held by another client: follow.
@@ -90,6 +93,15 @@ impl Inner {
     }
 }
 
+/// The events a leader delivered in this browser task, not posted yet: their type, ID and
+/// data, one after the other in `text`, with the byte length of each in `lengths`.
+#[derive(Default)]
+struct Batch {
+    text: String,
+    lengths: Vec<u32>,
+    scheduled: bool,
+}
+
 type Listener = Closure<dyn FnMut(web_sys::Event)>;
 
 /// One client's part in the sharing of its stream: election, heartbeat, fan-out.
@@ -101,7 +113,6 @@ pub(crate) struct Share {
     inner: Rc<RefCell<Inner>>,
     granted: Closure<dyn FnMut(JsValue) -> JsValue>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
-    signals: UnboundedReceiver<Signal>,
     /// The current lock request (held or queued).
     request: Option<JsFuture>,
     role: Option<ShareRole>,
@@ -120,7 +131,12 @@ pub(crate) struct Share {
 impl Share {
     /// Takes part in the sharing of the stream `key` (the key as given: the name adds a
     /// prefix); `None` where `navigator.locks` or `BroadcastChannel` is missing.
-    pub(crate) fn new(key: &str, handlers: SharedHandlers, paused: bool) -> Option<Self> {
+    pub(crate) fn new<T: From<Signal> + 'static>(
+        key: &str,
+        handlers: SharedHandlers,
+        paused: bool,
+        tx: UnboundedSender<T>,
+    ) -> Option<Self> {
         let global = global();
         let locks = Reflect::get(&global, &"navigator".into())
             .and_then(|navigator| Reflect::get(&navigator, &"locks".into()))
@@ -134,20 +150,19 @@ impl Share {
         full.push_str(key);
         let channel = Rc::new(BroadcastChannel::new(&full).ok()?);
         let inner = Rc::new(RefCell::new(Inner::default()));
-        let (tx, signals) = unbounded();
 
         let granted = {
             let (tx, inner) = (tx.clone(), Rc::clone(&inner));
             Closure::new(move |lock: JsValue| -> JsValue {
                 if lock.is_null() {
-                    let _ = tx.unbounded_send(Signal::Unavailable);
+                    let _ = tx.unbounded_send(Signal::Unavailable.into());
                     return JsValue::UNDEFINED;
                 }
                 // The lock is held until this promise resolves.
                 let held = Promise::new(&mut |resolve, _| {
                     inner.borrow_mut().release = Some(resolve);
                 });
-                let _ = tx.unbounded_send(Signal::Granted);
+                let _ = tx.unbounded_send(Signal::Granted.into());
                 held.into()
             })
         };
@@ -161,18 +176,40 @@ impl Share {
                     inner.sink.clone()
                 };
                 let Some(sink) = sink else { return };
-                let report = match data.dyn_ref::<Array>() {
-                    Some(parts) => {
-                        let text = |i| parts.get(i).as_string().unwrap_or_default();
-                        let mut event = sink.take_spare().unwrap_or_else(|| Event::new("", "", ""));
-                        event.event_type = text(0);
-                        event.last_event_id = text(1);
-                        event.data = text(2);
-                        TransportEvent::Event(event)
-                    }
-                    None => TransportEvent::Activity,
+                let Some(parts) = data.dyn_ref::<Array>() else {
+                    let _ = sink.unbounded_send(TransportEvent::Activity);
+                    return;
                 };
-                let _ = sink.unbounded_send(report);
+                // A batch: `[text, lengths]` (see `Batch`).
+                let text = parts.get(0).as_string().unwrap_or_default();
+                let lengths = parts
+                    .get(1)
+                    .dyn_into::<Uint32Array>()
+                    .map(|l| l.to_vec())
+                    .unwrap_or_default();
+                let mut at = 0;
+                let mut field = |length: u32| {
+                    let from = at;
+                    at += length as usize;
+                    text.get(from..at).unwrap_or_default()
+                };
+                for triple in lengths.chunks_exact(3) {
+                    let mut event = sink.take_spare().unwrap_or_else(|| Event::new("", "", ""));
+                    for (target, length) in [
+                        &mut event.event_type,
+                        &mut event.last_event_id,
+                        &mut event.data,
+                    ]
+                    .into_iter()
+                    .zip(triple)
+                    {
+                        target.clear();
+                        target.push_str(field(*length));
+                    }
+                    if sink.unbounded_send(TransportEvent::Event(event)).is_err() {
+                        return;
+                    }
+                }
             })
         };
         channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -187,7 +224,6 @@ impl Share {
             inner,
             granted,
             _on_message: on_message,
-            signals,
             request: None,
             role: None,
             away: false,
@@ -224,28 +260,31 @@ impl Share {
         }
     }
 
-    /// The next change of role, once the lock, the page or the leader's silence decided one.
+    /// Takes a signal of the lock or the page in; the new role if it changed.
+    pub(crate) fn handle(&mut self, signal: Signal) -> Option<Option<ShareRole>> {
+        let before = self.role;
+        match signal {
+            Signal::Granted if self.taking_part() => self.lead(),
+            Signal::Granted => self.release(),
+            Signal::Unavailable => {
+                if self.taking_part() && self.role.is_none() {
+                    self.role = Some(ShareRole::Follower);
+                    self.inner.borrow_mut().last_heard = env::now();
+                    self.queue(false);
+                }
+            }
+            Signal::Page(here) => {
+                self.away = !here;
+                self.update();
+            }
+        }
+        (self.role != before).then_some(self.role)
+    }
+
+    /// The next change of role the lock request or the leader's silence decided.
     pub(crate) fn poll_change(&mut self, cx: &mut Context<'_>) -> Poll<Option<ShareRole>> {
         let before = self.role;
         loop {
-            if let Poll::Ready(Some(signal)) = self.signals.poll_next_unpin(cx) {
-                match signal {
-                    Signal::Granted if self.taking_part() => self.lead(),
-                    Signal::Granted => self.release(),
-                    Signal::Unavailable => {
-                        if self.taking_part() && self.role.is_none() {
-                            self.role = Some(ShareRole::Follower);
-                            self.inner.borrow_mut().last_heard = env::now();
-                            self.queue(false);
-                        }
-                    }
-                    Signal::Page(here) => {
-                        self.away = !here;
-                        self.update();
-                    }
-                }
-                continue;
-            }
             if let Some(request) = &mut self.request {
                 if request.poll_unpin(cx).is_ready() {
                     // The request ended without our release: the lock was stolen, or a
@@ -329,13 +368,30 @@ impl Share {
         // Heard at once: the followers about to steal stand down.
         let _ = self.channel.post_message(&JsValue::from_f64(0.0));
         let channel = Rc::clone(&self.channel);
+        let batch = Rc::new(RefCell::new(Batch::default()));
         self.posting = Some(handlers::add(&self.handlers, Filter::All, move |event| {
-            let message = Array::of3(
-                &JsValue::from_str(&event.event_type),
-                &JsValue::from_str(&event.last_event_id),
-                &JsValue::from_str(&event.data),
-            );
-            let _ = channel.post_message(&message);
+            let mut b = batch.borrow_mut();
+            for field in [&event.event_type, &event.last_event_id, &event.data] {
+                b.text.push_str(field);
+                b.lengths.push(field.len() as u32);
+            }
+            if !b.scheduled {
+                // One message per browser task: after the rest of the chunk is delivered.
+                b.scheduled = true;
+                let (batch, channel) = (Rc::clone(&batch), Rc::clone(&channel));
+                wasm_bindgen_futures::spawn_local(async move {
+                    let mut b = batch.borrow_mut();
+                    let message = Array::of2(
+                        &JsValue::from_str(&b.text),
+                        &Uint32Array::from(b.lengths.as_slice()),
+                    );
+                    b.text.clear();
+                    b.lengths.clear();
+                    b.scheduled = false;
+                    drop(b);
+                    let _ = channel.post_message(&message);
+                });
+            }
         }));
     }
 
@@ -386,7 +442,7 @@ impl Share {
         }
     }
 
-    fn listen_to_page(&mut self, tx: &UnboundedSender<Signal>) {
+    fn listen_to_page<T: From<Signal> + 'static>(&mut self, tx: &UnboundedSender<T>) {
         let inner = &self.inner;
         let document = Reflect::get(&global(), &"document".into())
             .ok()
@@ -404,7 +460,7 @@ impl Share {
                 if !here {
                     inner.borrow_mut().let_go();
                 }
-                let _ = tx.unbounded_send(Signal::Page(here));
+                let _ = tx.unbounded_send(Signal::Page(here).into());
             });
             let _ =
                 target.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());

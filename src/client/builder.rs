@@ -441,8 +441,9 @@ impl ClientBuilder {
         {
             return Err(Error::InvalidOption {
                 option: "share",
-                reason: "headers from a function or a body that is not text need an explicit share key"
-                    .into(),
+                reason:
+                    "headers from a function or a body that is not text need an explicit share key"
+                        .into(),
             });
         }
         if o.last_event_id_param.is_empty() {

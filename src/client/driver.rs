@@ -21,8 +21,8 @@ use super::builder::Options;
 use super::{fast_path, Command, Shared};
 use crate::engine::reconnect::Failure;
 use crate::engine::{Action, Engine, Input, TransportKind};
-use crate::handlers;
 use crate::engine::{Lifecycle, PageSignal, ShareRole};
+use crate::handlers;
 use crate::page::{self, PageEvents};
 use crate::share::Share;
 use crate::transport::{self, Live, Request, Sink, TransportEvent};
@@ -70,14 +70,9 @@ impl Driver {
         options: Options,
         engine: Rc<RefCell<Engine>>,
         shared: Rc<RefCell<Shared>>,
-        url: &str,
     ) -> Self {
-        let share = options.share_key(url).and_then(|key| {
-            let handlers = Rc::clone(&shared.borrow().handlers);
-            Share::new(&key, handlers, options.pause_when_hidden && page::page_hidden())
-        });
         Self {
-            share,
+            share: None,
             undecided: None,
             event_types: options.event_types.clone(),
             options,
@@ -93,7 +88,13 @@ impl Driver {
         mut self,
         mut commands: UnboundedReceiver<Command>,
         self_tx: UnboundedSender<Command>,
+        share_key: Option<String>,
     ) {
+        if let Some(key) = share_key {
+            let handlers = Rc::clone(&self.shared.borrow().handlers);
+            let paused = self.options.pause_when_hidden && page::page_hidden();
+            self.share = Share::new(&key, handlers, paused, self_tx.clone());
+        }
         // Page signals join the command channel, so one poll serves both.
         let _page = PageEvents::listen(self_tx, self.options.pause_when_hidden);
         self.engine
@@ -171,6 +172,12 @@ impl Driver {
                         share.set_paused(hidden && self.options.pause_when_hidden);
                     }
                     Some(Input::Page(signal))
+                }
+                Step::Command(Some(Command::Share(signal))) => {
+                    match self.share.as_mut().and_then(|share| share.handle(signal)) {
+                        Some(role) => self.share_changed(role),
+                        None => None,
+                    }
                 }
                 Step::Share(role) => self.share_changed(role),
                 Step::Command(Some(Command::Reconnect)) => Some(Input::Reconnect),

@@ -63,6 +63,14 @@ enum Command {
     SetBody(Body),
     /// A page-lifecycle signal.
     Page(PageSignal),
+    /// A signal of the cross-tab sharing (the lock, the page).
+    Share(crate::share::Signal),
+}
+
+impl From<crate::share::Signal> for Command {
+    fn from(signal: crate::share::Signal) -> Self {
+        Self::Share(signal)
+    }
 }
 
 impl From<PageSignal> for Command {
@@ -211,13 +219,10 @@ impl Client {
         let engine = Rc::new(RefCell::new(Engine::new(config, env::now())));
         let shared = Rc::new(RefCell::new(Shared::default()));
         let (commands, command_rx) = unbounded();
-        let driver = Driver::new(
-            builder.options,
-            Rc::clone(&engine),
-            Rc::clone(&shared),
-            &builder.url,
-        );
-        wasm_bindgen_futures::spawn_local(driver.run(command_rx, commands.clone()));
+        let share_key = o.share_key(&builder.url);
+        let driver = Driver::new(builder.options, Rc::clone(&engine), Rc::clone(&shared));
+        let driver = driver.run(command_rx, commands.clone(), share_key);
+        wasm_bindgen_futures::spawn_local(driver);
         Client {
             url: builder.url,
             engine,

@@ -101,8 +101,9 @@ async function allReceived(pages, count) {
     const got = await Promise.all(pages.map((page) => page.evaluate(() => window.received().length)));
     return got.every((n) => n >= count);
   });
-  for (const page of pages) {
-    assert.deepEqual(await page.evaluate(() => window.received()), want);
+  for (const [i, page] of pages.entries()) {
+    const got = await page.evaluate(() => window.received());
+    assert.deepEqual(got, want, `page ${i}: ${got.join(' ')}`);
   }
 }
 
@@ -251,6 +252,7 @@ async function stepsDown(options, away, back) {
     await start(pages, `/events?topic=${t}`, { share: true, ...options });
     const leader = await settled(pages);
     await publishRange(t, 1, 5);
+    await allReceived(pages, 5);
     const gone = pages[leader];
     const rest = pages.filter((page) => page !== gone);
     await away(gone);
@@ -265,8 +267,8 @@ async function stepsDown(options, away, back) {
       await allReceived(rest, 15);
       await until('the returning page has event 15', async () => (await gone.evaluate(() => window.received())).includes(15));
       const got = await gone.evaluate(() => window.received());
-      assert.deepEqual(got.slice(0, 5), [1, 2, 3, 4, 5]);
-      assert.deepEqual(got.slice(-5), [11, 12, 13, 14, 15]);
+      assert.deepEqual(got.slice(0, 5), [1, 2, 3, 4, 5], got.join(' '));
+      assert.deepEqual(got.slice(-5), [11, 12, 13, 14, 15], got.join(' '));
       assert.ok(got.every((id, i) => i === 0 || id > got[i - 1]), `not once, in order: ${got}`);
       await until('one stream on the topic', async () => (await streams(t)) === 1);
     }

@@ -22,9 +22,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use wasm_sse::reconnect::{Failure, ReconnectPolicy, StopReason};
-use wasm_sse::{
-    Client, CloseReason, Error, Handler, Lifecycle, Method, ShareRole, TransportKind,
-};
+use wasm_sse::{Client, CloseReason, Error, Handler, Lifecycle, Method, ShareRole, TransportKind};
 
 use crate::pending::Pending;
 
