@@ -480,6 +480,43 @@ mod tests {
     }
 
     #[test]
+    fn a_key_by_request_refuses_what_may_differ_between_pages() {
+        let with_provider = Client::builder("/events")
+            .headers_with(|| async { Ok(Vec::new()) })
+            .share_by_request();
+        assert_eq!(option_of(&refused(with_provider)), "share");
+        let with_js_body = Client::builder("/events")
+            .method(Method::Post)
+            .body_js(wasm_bindgen::JsValue::NULL)
+            .share_by_request();
+        assert_eq!(option_of(&refused(with_js_body)), "share");
+        // A key of the page's own is accepted with both.
+        let named = Client::builder("/events")
+            .headers_with(|| async { Ok(Vec::new()) })
+            .share("user-1");
+        assert!(named.validate().is_ok());
+    }
+
+    #[test]
+    fn the_key_by_request_names_everything_that_makes_the_stream() {
+        let key = |b: ClientBuilder| b.options.share_key(&b.url);
+        let plain = Client::builder("/a").share_by_request();
+        assert_eq!(key(Client::builder("/a")), None);
+        let base = key(plain.clone());
+        assert!(base.is_some());
+        for other in [
+            Client::builder("/b").share_by_request(),
+            plain.clone().with_credentials(true),
+            plain.clone().method(Method::Post),
+            plain.clone().method(Method::Post).body("x"),
+            plain.clone().header("x-user", "1"),
+        ] {
+            assert_ne!(key(other), base);
+        }
+        assert_eq!(key(plain.share("mine")), Some("mine".into()));
+    }
+
+    #[test]
     fn an_empty_url_is_an_invalid_url() {
         let error = refused(Client::builder(""));
         assert_eq!(
