@@ -158,6 +158,11 @@ impl Share {
                     let _ = tx.unbounded_send(Signal::Unavailable.into());
                     return JsValue::UNDEFINED;
                 }
+                if inner.borrow().release.is_some() {
+                    // A lock held already (a request that raced with a step-down and a
+                    // rejoin): give this one back at once.
+                    return JsValue::UNDEFINED;
+                }
                 // The lock is held until this promise resolves.
                 let held = Promise::new(&mut |resolve, _| {
                     inner.borrow_mut().release = Some(resolve);

@@ -281,6 +281,29 @@ test('a leader leaving its page (pagehide) hands over', { skip }, async () => {
   await stepsDown({}, (page) => page.goto('about:blank'));
 });
 
+test("the leader's close() hands over; a follower's close() affects no one", { skip }, async () => {
+  await stepsDown({}, async (page) => {
+    await page.evaluate(() => window.stopClient());
+    assert.equal(await page.evaluate(() => window.role()), null);
+  });
+  const t = topic();
+  const pages = await openPages(3);
+  try {
+    await start(pages, `/events?topic=${t}`, { share: true });
+    const leader = await settled(pages);
+    const follower = pages[(leader + 1) % 3];
+    await follower.evaluate(() => window.stopClient());
+    const rest = pages.filter((page) => page !== follower);
+    await publishRange(t, 1, 5);
+    await allReceived(rest, 5);
+    assert.equal(await pages[leader].evaluate(() => window.role()), 'leader');
+    assert.deepEqual(await follower.evaluate(() => window.received()), []);
+    assert.equal(await streams(t), 1);
+  } finally {
+    await closeAll(pages);
+  }
+});
+
 test('a leader told it is frozen steps down and follows again when resumed', { skip }, async () => {
   // The events Chromium fires when it freezes a page (Memory Saver, background tabs) and
   // wakes it; headless Chromium does not freeze visible pages itself (a leader that really
