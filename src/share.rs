@@ -104,15 +104,20 @@ struct Batch {
 
 type Listener = Closure<dyn FnMut(web_sys::Event)>;
 
+/// The fan-out channel, shared with the leader's posting handler and the page listeners.
+type Channel = Rc<RefCell<BroadcastChannel>>;
+
 /// One client's part in the sharing of its stream: election, heartbeat, fan-out.
 pub(crate) struct Share {
-    name: JsValue,
+    name: String,
     locks: JsValue,
     request_fn: Function,
-    channel: Rc<BroadcastChannel>,
+    /// The fan-out channel; closed while the page is away (a page in the back/forward
+    /// cache that receives a message is evicted from it) and opened again on its return.
+    channel: Channel,
     inner: Rc<RefCell<Inner>>,
     granted: Closure<dyn FnMut(JsValue) -> JsValue>,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    on_message: Closure<dyn FnMut(MessageEvent)>,
     /// The current lock request (held or queued).
     request: Option<JsFuture>,
     role: Option<ShareRole>,
@@ -148,7 +153,7 @@ impl Share {
             .ok()?;
         let mut full = String::from(PREFIX);
         full.push_str(key);
-        let channel = Rc::new(BroadcastChannel::new(&full).ok()?);
+        let channel = Rc::new(RefCell::new(BroadcastChannel::new(&full).ok()?));
         let inner = Rc::new(RefCell::new(Inner::default()));
 
         let granted = {
@@ -217,18 +222,20 @@ impl Share {
                 }
             })
         };
-        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        channel
+            .borrow()
+            .set_onmessage(Some(on_message.as_ref().unchecked_ref()));
 
         // A float-to-integer `as` saturates: no panic path.
         let jitter = (js_sys::Math::random() * STEAL_JITTER_MS as f64) as u64;
         let mut share = Self {
-            name: full.into(),
+            name: full,
             locks,
             request_fn,
             channel,
             inner,
             granted,
-            _on_message: on_message,
+            on_message,
             request: None,
             role: None,
             away: false,
@@ -279,6 +286,12 @@ impl Share {
                 }
             }
             Signal::Page(here) => {
+                if here && self.away {
+                    if let Ok(channel) = BroadcastChannel::new(&self.name) {
+                        channel.set_onmessage(Some(self.on_message.as_ref().unchecked_ref()));
+                        *self.channel.borrow_mut() = channel;
+                    }
+                }
                 self.away = !here;
                 self.update();
             }
@@ -342,9 +355,12 @@ impl Share {
     }
 
     fn request(&mut self, options: &Object) {
-        let called = self
-            .request_fn
-            .call3(&self.locks, &self.name, options, self.granted.as_ref());
+        let called = self.request_fn.call3(
+            &self.locks,
+            &self.name.as_str().into(),
+            options,
+            self.granted.as_ref(),
+        );
         self.request = called
             .ok()
             .and_then(|promise| promise.dyn_into::<Promise>().ok())
@@ -371,7 +387,7 @@ impl Share {
         self.role = Some(ShareRole::Leader);
         self.timer = None;
         // Heard at once: the followers about to steal stand down.
-        let _ = self.channel.post_message(&JsValue::from_f64(0.0));
+        self.heartbeat();
         let channel = Rc::clone(&self.channel);
         let batch = Rc::new(RefCell::new(Batch::default()));
         self.posting = Some(handlers::add(&self.handlers, Filter::All, move |event| {
@@ -394,7 +410,7 @@ impl Share {
                     b.lengths.clear();
                     b.scheduled = false;
                     drop(b);
-                    let _ = channel.post_message(&message);
+                    let _ = channel.borrow().post_message(&message);
                 });
             }
         }));
@@ -434,7 +450,7 @@ impl Share {
     fn tick(&mut self) {
         match self.role {
             Some(ShareRole::Leader) => {
-                let _ = self.channel.post_message(&JsValue::from_f64(0.0));
+                self.heartbeat();
             }
             Some(ShareRole::Follower) => {
                 let silent = env::now().saturating_sub(self.inner.borrow().last_heard);
@@ -447,8 +463,13 @@ impl Share {
         }
     }
 
+    fn heartbeat(&self) {
+        let _ = self.channel.borrow().post_message(&JsValue::from_f64(0.0));
+    }
+
     fn listen_to_page<T: From<Signal> + 'static>(&mut self, tx: &UnboundedSender<T>) {
         let inner = &self.inner;
+        let channel = &self.channel;
         let document = Reflect::get(&global(), &"document".into())
             .ok()
             .and_then(|d| d.dyn_into::<EventTarget>().ok());
@@ -460,10 +481,11 @@ impl Share {
             (&document, "resume", true),
         ] {
             let Some(target) = target else { continue };
-            let (tx, inner) = (tx.clone(), Rc::clone(inner));
+            let (tx, inner, channel) = (tx.clone(), Rc::clone(inner), Rc::clone(channel));
             let listener: Listener = Closure::new(move |_: web_sys::Event| {
                 if !here {
                     inner.borrow_mut().let_go();
+                    close(&channel.borrow());
                 }
                 let _ = tx.unbounded_send(Signal::Page(here).into());
             });
@@ -477,13 +499,18 @@ impl Share {
 impl Drop for Share {
     fn drop(&mut self) {
         self.step_down();
-        self.channel.set_onmessage(None);
-        self.channel.close();
+        close(&self.channel.borrow());
         for (target, name, listener) in self.page.drain(..) {
             let _ =
                 target.remove_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
         }
     }
+}
+
+/// Closes `channel` for good (a closed channel neither sends nor receives).
+fn close(channel: &BroadcastChannel) {
+    channel.set_onmessage(None);
+    channel.close();
 }
 
 /// A follower's transport: the leader's events, from the channel, until dropped.

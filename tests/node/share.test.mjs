@@ -304,6 +304,40 @@ test("the leader's close() hands over; a follower's close() affects no one", { s
   }
 });
 
+test('a leader page in the back/forward cache holds nothing, and follows when restored', { skip }, async () => {
+  const { launchChromium } = await import('../../scripts/chromium.mjs');
+  const cached = await launchChromium({ backForwardCache: true });
+  const t = topic();
+  try {
+    const pages = await openPages(3, await cached.newContext());
+    await start(pages, `/events?topic=${t}`, { share: true });
+    const leader = await settled(pages);
+    await publishRange(t, 1, 5);
+    await allReceived(pages, 5);
+    const gone = pages[leader];
+    const rest = pages.filter((page) => page !== gone);
+    await gone.evaluate(() => { window.restored = new Promise((resolve) => addEventListener('pageshow', (e) => resolve(e.persisted))); });
+    await gone.goto(`${devserver.base}/share.html?elsewhere`);
+    await settled(rest);
+    await publishRange(t, 6, 10);
+    await allReceived(rest, 10);
+    await until('one stream on the topic', async () => (await streams(t)) === 1);
+    await gone.goBack({ waitUntil: 'commit' });
+    // Restored from the cache (the same window, not a new load), then following again.
+    assert.equal(await gone.evaluate(() => window.restored), true);
+    await settled(pages);
+    await publishRange(t, 11, 15);
+    await allReceived(rest, 15);
+    await until('the restored page has event 15', async () => (await gone.evaluate(() => window.received())).includes(15));
+    const got = await gone.evaluate(() => window.received());
+    assert.deepEqual([got.slice(0, 5), got.slice(-5)], [[1, 2, 3, 4, 5], [11, 12, 13, 14, 15]], got.join(' '));
+    assert.ok(got.every((id, i) => i === 0 || id > got[i - 1]), `not once, in order: ${got}`);
+    await until('one stream on the topic', async () => (await streams(t)) === 1);
+  } finally {
+    await cached.close();
+  }
+});
+
 test('a leader told it is frozen steps down and follows again when resumed', { skip }, async () => {
   // The events Chromium fires when it freezes a page (Memory Saver, background tabs) and
   // wakes it; headless Chromium does not freeze visible pages itself (a leader that really
