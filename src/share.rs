@@ -6,16 +6,18 @@
 //!   over in turn when it is released (a close, a closed or crashed tab, a step-down).
 //! * **Fan-out**: a `BroadcastChannel` of the same name. The leader posts the events it
 //!   delivers, one message per browser task (see `Batch`), and a heartbeat every
-//!   [`HEARTBEAT`]; a follower's
-//!   "transport" is that channel ([`Following`]), whose events go through the client's own
-//!   fast path, so dedupe, dispatch and lifecycle are the same code as for a connection.
+//!   [`HEARTBEAT`]; a follower's "transport" is that channel ([`Following`]), whose events
+//!   go through the client's own fast path, so dedupe, dispatch and lifecycle are the same
+//!   code as for a connection.
 //! * **A silent leader** (frozen, throttled): a follower that hears nothing for
 //!   [`STEAL_AFTER`] (plus up to [`STEAL_JITTER_MS`], so that the followers do not all steal at
 //!   once) takes the lock (`steal: true`); the old leader's lock request then fails and it
 //!   follows.
 //! * **Pages that must not hold the lock**: a page being hidden away (`pagehide`, `freeze`)
-//!   steps down and takes part again on `pageshow`/`resume`; so does a page hidden with
-//!   `pause_when_hidden` until it is visible.
+//!   steps down and closes its channel, synchronously in the event (a page holding a lock,
+//!   or whose channel receives a message, cannot stay in the back/forward cache), and takes
+//!   part again on `pageshow`/`resume`; a page hidden with `pause_when_hidden` steps down
+//!   until it is visible.
 //!
 //! Without `navigator.locks` or `BroadcastChannel` (Node, old browsers) [`Share::new`]
 //! returns `None` and the client connects on its own.
