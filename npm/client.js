@@ -9,7 +9,7 @@ const OPEN = 1;
 const CLOSED = 2;
 
 /** Event types the client fires itself: never registered with the transport. */
-const OWN_TYPES = new Set(['open', 'error', 'message', 'reconnecting', 'statechange', 'transportchange']);
+const OWN_TYPES = new Set(['open', 'error', 'message', 'reconnecting', 'statechange', 'transportchange', 'sharechange']);
 const TRANSPORTS = ['auto', 'eventsource', 'fetch', 'long-poll'];
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
 
@@ -99,7 +99,7 @@ function normalize(options) {
   const {
     transport = 'auto', headers, method, body, withCredentials, reconnect, idleTimeoutMs,
     connectTimeoutMs, longPollTimeoutMs, stallDowngradeMs, pauseWhenHidden, lastEventId, lastEventIdParam, maxEventSize, eventTypes,
-    fetch, closeOnEnd, retryOn,
+    fetch, closeOnEnd, retryOn, share,
   } = options;
   if (!TRANSPORTS.includes(transport)) throw invalid('transport', `must be one of ${TRANSPORTS.join(', ')}`);
   out.transport = transport;
@@ -168,6 +168,8 @@ function normalize(options) {
     out.maxEventSize = maxEventSize;
   }
   if (eventTypes != null) out.eventTypes = [...eventTypes].map(String);
+  // `''`: the request is the key.
+  if (share != null && share !== false) out.share = share === true ? '' : String(share);
   return out;
 }
 
@@ -253,6 +255,7 @@ export class SseClient extends EventTarget {
   #state = CONNECTING;
   #opened = false;
   #transport = null;
+  #shared = null;
   #lastEventId = '';
   #eventType = 'message';
   #lastFailure = null;
@@ -316,6 +319,8 @@ export class SseClient extends EventTarget {
   get lastEventId() { return this.#lastEventId; }
   /** The transport of the current (or last) connection: `null` before the first attempt. */
   get transport() { return this.#transport; }
+  /** `'leader'`, `'follower'` or `null`: this client's part in a shared stream. */
+  get shared() { return this.#shared; }
 
   get onopen() { return this.#handlers.get('open')?.fn ?? null; }
   set onopen(fn) { this.#setHandler('open', fn); }
@@ -676,6 +681,12 @@ export class SseClient extends EventTarget {
         this.#opened = false;
         this.#setState(CONNECTING);
         break;
+      case 'shared': {
+        const [, shared, previous] = change;
+        this.#shared = shared;
+        this.dispatchEvent(event('sharechange', { shared, previous }));
+        break;
+      }
       case 'too-large': {
         const limit = change[1];
         this.#dispatchError(new SseError('event-too-large', `an event larger than ${limit} bytes was dropped`, { limit }));
@@ -706,6 +717,7 @@ export class SseClient extends EventTarget {
       this.#signal.removeEventListener('abort', this.#onAbort);
       this.#signal = undefined;
     }
+    this.#shared = null;
     const iterators = [...this.#iterators];
     this.#iterators.clear();
     for (const sink of iterators) sink.end();

@@ -151,6 +151,16 @@ export interface SseTransportChangeEvent extends Event {
   readonly reason?: string;
 }
 
+/** A client's part in the sharing of its stream across tabs (the `share` option). */
+export type ShareRole = 'leader' | 'follower';
+
+/** `sharechange`: this client's share role changed (`null`: it takes no part for now). */
+export interface SseShareChangeEvent extends Event {
+  readonly type: 'sharechange';
+  readonly shared: ShareRole | null;
+  readonly previous: ShareRole | null;
+}
+
 /** The events the client fires itself, by type. */
 export interface SseClientEventMap {
   open: SseOpenEvent;
@@ -159,6 +169,7 @@ export interface SseClientEventMap {
   reconnecting: SseReconnectingEvent;
   statechange: SseStateChangeEvent;
   transportchange: SseTransportChangeEvent;
+  sharechange: SseShareChangeEvent;
 }
 
 /** Header name/value pairs: a plain object, a `Headers`, or pairs. */
@@ -256,6 +267,16 @@ export interface SseClientOptions {
   eventTypes?: Iterable<string>;
   /** Aborting it closes the client. */
   signal?: AbortSignal;
+  /**
+   * Share the stream with the clients of this origin (tabs, windows, iframes, workers) that
+   * open it with the same share key: one network connection for all of them (see
+   * docs/sharing.md). `true`: the key is the request (URL, `withCredentials`, method, body,
+   * static headers); a string: that key, needed with `headers` as a function or a body that
+   * is not text (the constructor throws otherwise). Pages that agree on a key share what
+   * the leader's credentials receive. Where `navigator.locks` or `BroadcastChannel` is
+   * missing (Node) the client connects on its own. Default false.
+   */
+  share?: boolean | string;
 }
 
 type ListenerOf<E> = ((this: SseClient<any>, event: E) => void) | { handleEvent(event: E): void };
@@ -284,6 +305,12 @@ export class SseClient<Events extends Record<string, unknown> = Record<string, u
   readonly lastEventId: string;
   /** The transport of the current (or last) connection; `null` before the first attempt. */
   readonly transport: Transport | null;
+  /**
+   * This client's part in the sharing of its stream (`share` option): `'leader'` (it holds
+   * the connection), `'follower'` (it receives the leader's events), or `null` (not shared,
+   * not available, undecided, stepped down while its page is hidden away, or closed).
+   */
+  readonly shared: ShareRole | null;
 
   onopen: ((this: SseClient<Events>, event: SseOpenEvent) => unknown) | null;
   onmessage: ((this: SseClient<Events>, event: SseMessageEvent) => unknown) | null;

@@ -19,8 +19,16 @@ const FLAGS = [
   '--disable-dev-shm-usage',
 ];
 
-export function launchChromium() {
-  return chromium.launch({ executablePath: executable(), args: FLAGS });
+/**
+ * Chromium through playwright-core. `backForwardCache`: keep the back/forward cache, which
+ * Playwright turns off by default.
+ */
+export function launchChromium({ backForwardCache = false } = {}) {
+  return chromium.launch({
+    executablePath: executable(),
+    args: FLAGS,
+    ...(backForwardCache ? { ignoreDefaultArgs: ['--disable-back-forward-cache'] } : {}),
+  });
 }
 
 /**

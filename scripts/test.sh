@@ -138,7 +138,7 @@ cargo install --quiet --locked --path crates/devserver --root .tmp/install --tar
 fi
 
 if in_tier browser; then
-step "node tests"
+step "node tests (Node and headless Chromium; cross-tab sharing: tests/node/share.test.mjs)"
 SSE_DEVSERVER_URL=$DEVSERVER_URL node --test tests/node/
 fi
 

@@ -34,6 +34,7 @@ mod handlers;
 mod page;
 #[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
 mod panic;
+mod share;
 mod transport;
 #[cfg(feature = "std")]
 mod typed;
@@ -41,7 +42,7 @@ mod vocabulary;
 
 pub use client::{Client, ClientBuilder, EventStream, HeaderProvider, LifecycleStream, RetryHook};
 pub use engine::reconnect;
-pub use engine::{CloseReason, Lifecycle, Method, ReadyState, TransportKind};
+pub use engine::{CloseReason, Lifecycle, Method, ReadyState, ShareRole, TransportKind};
 pub use error::Error;
 pub use event::Event;
 pub use handlers::Handler;

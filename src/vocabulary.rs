@@ -4,7 +4,7 @@
 //! `npm/client.js` and `npm/index.d.ts` use exactly these lists.
 
 use crate::reconnect::{Failure, StopReason};
-use crate::{CloseReason, Error, Lifecycle, TransportKind};
+use crate::{CloseReason, Error, Lifecycle, ShareRole, TransportKind};
 
 impl CloseReason {
     /// The name of [`CloseReason::Ended`] in the JS API (the `reason` of the `statechange` to
@@ -86,6 +86,19 @@ impl TransportKind {
     }
 }
 
+impl ShareRole {
+    /// Every [`ShareRole::as_str`], in declaration order.
+    pub const NAMES: &'static [&'static str] = &["leader", "follower"];
+
+    /// The role's name in the JS API (`client.shared`): `"leader"` or `"follower"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShareRole::Leader => "leader",
+            ShareRole::Follower => "follower",
+        }
+    }
+}
+
 impl Lifecycle {
     /// Every [`Lifecycle::name`], in declaration order.
     pub const NAMES: &'static [&'static str] = &[
@@ -94,12 +107,14 @@ impl Lifecycle {
         "failure",
         "downgraded",
         "too-large",
+        "shared",
         "closed",
     ];
 
     /// The name the npm package's bindings give the change: `"connecting"`, `"open"`,
     /// `"failure"` (a lost connection: [`Lifecycle::Reconnecting`]), `"downgraded"`,
-    /// `"too-large"` ([`Lifecycle::EventTooLarge`]) or `"closed"`.
+    /// `"too-large"` ([`Lifecycle::EventTooLarge`]), `"shared"` ([`Lifecycle::Shared`]) or
+    /// `"closed"`.
     pub fn name(&self) -> &'static str {
         match self {
             Lifecycle::Connecting { .. } => "connecting",
@@ -107,6 +122,7 @@ impl Lifecycle {
             Lifecycle::Reconnecting { .. } => "failure",
             Lifecycle::Downgraded { .. } => "downgraded",
             Lifecycle::EventTooLarge { .. } => "too-large",
+            Lifecycle::Shared { .. } => "shared",
             Lifecycle::Closed { .. } => "closed",
         }
     }
@@ -191,6 +207,15 @@ mod tests {
     }
 
     #[test]
+    fn share_role_names_are_the_names_of_every_variant() {
+        let names: Vec<_> = [ShareRole::Leader, ShareRole::Follower]
+            .into_iter()
+            .map(ShareRole::as_str)
+            .collect();
+        assert_eq!(names, ShareRole::NAMES);
+    }
+
+    #[test]
     fn lifecycle_names_are_the_names_of_every_variant() {
         let transport = TransportKind::Fetch;
         let changes = [
@@ -209,6 +234,10 @@ mod tests {
                 reason: String::new(),
             },
             Lifecycle::EventTooLarge { limit: 1 },
+            Lifecycle::Shared {
+                role: Some(ShareRole::Leader),
+                previous: None,
+            },
             Lifecycle::Closed {
                 reason: CloseReason::Requested,
             },

@@ -81,6 +81,9 @@ pub(super) struct Options {
     pub(super) header_provider: Option<HeaderProvider>,
     pub(super) stall_downgrade: Option<Duration>,
     pub(super) close_on_end: bool,
+    /// Share the stream across tabs: `Some("")` under the default key, `Some(key)` under
+    /// the page's own key.
+    pub(super) share: Option<String>,
 }
 
 impl Options {
@@ -106,7 +109,27 @@ impl Options {
             header_provider: None,
             stall_downgrade: Some(crate::engine::DEFAULT_STALL_DOWNGRADE),
             close_on_end: false,
+            share: None,
         }
+    }
+
+    /// The share key, if the stream is shared.
+    pub(super) fn share_key(&self, url: &str) -> Option<String> {
+        let key = self.share.as_deref()?;
+        if !key.is_empty() {
+            return Some(key.into());
+        }
+        let body = match &self.body {
+            Some(Body::Text(text)) => Some(text.as_str()),
+            _ => None,
+        };
+        Some(crate::share::default_key(
+            url,
+            self.with_credentials,
+            self.method.as_str(),
+            body,
+            &self.headers,
+        ))
     }
 
     /// Whether only the fetch-based transports can carry the request.
@@ -333,6 +356,32 @@ impl ClientBuilder {
         self
     }
 
+    /// Shares the stream with every client of the same origin (tabs, windows, iframes,
+    /// workers) that opens it with the same `key`: one of them (the leader) holds the one
+    /// network connection and passes its events on to the others (followers), and another
+    /// takes over, resuming after its own last event ID, when the leader goes away. Every
+    /// client keeps its whole API and sees every event once, in order (events need IDs for
+    /// that across a change of leader); [`Client::shared`](crate::Client::shared) tells its
+    /// role. The key must stand for the same stream and the same user: pages that agree on
+    /// it share whatever credentials the leader sends. Where `navigator.locks` or
+    /// `BroadcastChannel` is missing (Node, old browsers) the client connects on its own.
+    /// An empty key means [`share_by_request`](Self::share_by_request). See
+    /// `docs/sharing.md`. Default: not shared.
+    pub fn share(mut self, key: impl Into<String>) -> Self {
+        self.options.share = Some(key.into());
+        self
+    }
+
+    /// Shares the stream (see [`share`](Self::share)) under a key made of the request: the
+    /// URL, the credentials mode, the method, the body and the static headers. A client
+    /// with headers from [`headers_with`](Self::headers_with) or a body that is not text
+    /// must give its own key (`connect` fails with [`Error::InvalidOption`] otherwise): a
+    /// stream is never shared across credentials the page did not name. Default: not
+    /// shared.
+    pub fn share_by_request(self) -> Self {
+        self.share("")
+    }
+
     /// Asked before giving up on a failure the policy stops on (HTTP 4xx other than 408 and
     /// 429, a wrong content type); returning `true` retries instead. Default: none (stop).
     pub fn retry_on(mut self, hook: impl Fn(&Failure) -> bool + 'static) -> Self {
@@ -387,6 +436,16 @@ impl ClientBuilder {
                 });
             }
         }
+        if o.share.as_deref() == Some("")
+            && (o.header_provider.is_some() || matches!(o.body, Some(Body::Js(_))))
+        {
+            return Err(Error::InvalidOption {
+                option: "share",
+                reason:
+                    "headers from a function or a body that is not text need an explicit share key"
+                        .into(),
+            });
+        }
         if o.last_event_id_param.is_empty() {
             return Err(Error::InvalidOption {
                 option: "last_event_id_param",
@@ -418,6 +477,43 @@ mod tests {
             Error::InvalidOption { option, .. } => option,
             other => panic!("not an invalid option: {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_key_by_request_refuses_what_may_differ_between_pages() {
+        let with_provider = Client::builder("/events")
+            .headers_with(|| async { Ok(Vec::new()) })
+            .share_by_request();
+        assert_eq!(option_of(&refused(with_provider)), "share");
+        let with_js_body = Client::builder("/events")
+            .method(Method::Post)
+            .body_js(wasm_bindgen::JsValue::NULL)
+            .share_by_request();
+        assert_eq!(option_of(&refused(with_js_body)), "share");
+        // A key of the page's own is accepted with both.
+        let named = Client::builder("/events")
+            .headers_with(|| async { Ok(Vec::new()) })
+            .share("user-1");
+        assert!(named.validate().is_ok());
+    }
+
+    #[test]
+    fn the_key_by_request_names_everything_that_makes_the_stream() {
+        let key = |b: ClientBuilder| b.options.share_key(&b.url);
+        let plain = Client::builder("/a").share_by_request();
+        assert_eq!(key(Client::builder("/a")), None);
+        let base = key(plain.clone());
+        assert!(base.is_some());
+        for other in [
+            Client::builder("/b").share_by_request(),
+            plain.clone().with_credentials(true),
+            plain.clone().method(Method::Post),
+            plain.clone().method(Method::Post).body("x"),
+            plain.clone().header("x-user", "1"),
+        ] {
+            assert_ne!(key(other), base);
+        }
+        assert_eq!(key(plain.share("mine")), Some("mine".into()));
     }
 
     #[test]

@@ -21,8 +21,10 @@ use super::builder::Options;
 use super::{fast_path, Command, Shared};
 use crate::engine::reconnect::Failure;
 use crate::engine::{Action, Engine, Input, TransportKind};
+use crate::engine::{Lifecycle, PageSignal, ShareRole};
 use crate::handlers;
 use crate::page::{self, PageEvents};
+use crate::share::Share;
 use crate::transport::{self, Live, Request, Sink, TransportEvent};
 use crate::{env, Error};
 
@@ -47,6 +49,10 @@ pub(super) struct Driver {
     /// races with a drop is never read).
     reports: Option<UnboundedReceiver<TransportEvent>>,
     pending: Option<PendingOpen>,
+    /// The sharing of the stream across tabs, when it is shared and can be.
+    share: Option<Share>,
+    /// A connection the engine asked for while the client's share role is undecided.
+    undecided: Option<(TransportKind, Request)>,
 }
 
 /// One turn's input, polled in this order by a `poll_fn` (smaller in the wasm than
@@ -55,6 +61,7 @@ enum Step {
     Command(Option<Command>),
     Report(Option<TransportEvent>),
     Headers(Result<Vec<(String, String)>, String>),
+    Share(Option<ShareRole>),
     Timer,
 }
 
@@ -65,6 +72,8 @@ impl Driver {
         shared: Rc<RefCell<Shared>>,
     ) -> Self {
         Self {
+            share: None,
+            undecided: None,
             event_types: options.event_types.clone(),
             options,
             engine,
@@ -79,7 +88,13 @@ impl Driver {
         mut self,
         mut commands: UnboundedReceiver<Command>,
         self_tx: UnboundedSender<Command>,
+        share_key: Option<String>,
     ) {
+        if let Some(key) = share_key {
+            let handlers = Rc::clone(&self.shared.borrow().handlers);
+            let paused = self.options.pause_when_hidden && page::page_hidden();
+            self.share = Share::new(&key, handlers, paused, self_tx.clone());
+        }
         // Page signals join the command channel, so one poll serves both.
         let _page = PageEvents::listen(self_tx, self.options.pause_when_hidden);
         self.engine
@@ -125,6 +140,11 @@ impl Driver {
                         return Poll::Ready(Step::Report(report));
                     }
                 }
+                if let Some(share) = &mut self.share {
+                    if let Poll::Ready(role) = share.poll_change(cx) {
+                        return Poll::Ready(Step::Share(role));
+                    }
+                }
                 if let Some((_, _, headers)) = &mut self.pending {
                     if let Poll::Ready(headers) = headers.poll_unpin(cx) {
                         return Poll::Ready(Step::Headers(headers));
@@ -147,7 +167,19 @@ impl Driver {
                     }
                     None
                 }
-                Step::Command(Some(Command::Page(signal))) => Some(Input::Page(signal)),
+                Step::Command(Some(Command::Page(signal))) => {
+                    if let (PageSignal::Hidden(hidden), Some(share)) = (signal, &mut self.share) {
+                        share.set_paused(hidden && self.options.pause_when_hidden);
+                    }
+                    Some(Input::Page(signal))
+                }
+                Step::Command(Some(Command::Share(signal))) => {
+                    match self.share.as_mut().and_then(|share| share.handle(signal)) {
+                        Some(role) => self.share_changed(role),
+                        None => None,
+                    }
+                }
+                Step::Share(role) => self.share_changed(role),
                 Step::Command(Some(Command::Reconnect)) => Some(Input::Reconnect),
                 Step::Command(Some(Command::SetUrl(url))) => {
                     let same_origin = env::is_same_origin(&url);
@@ -192,6 +224,17 @@ impl Driver {
                     last_event_id,
                 } => {
                     let request = self.request(url, last_event_id);
+                    match self.share.as_ref().map(Share::role) {
+                        Some(None) => {
+                            self.undecided = Some((transport, request));
+                            continue;
+                        }
+                        Some(Some(ShareRole::Follower)) => {
+                            self.follow();
+                            continue;
+                        }
+                        _ => {}
+                    }
                     match &self.options.header_provider {
                         Some(provider) => self.pending = Some((transport, request, provider())),
                         None => {
@@ -202,6 +245,7 @@ impl Driver {
                     }
                 }
                 Action::Cancel => {
+                    self.undecided = None;
                     self.live = None;
                     self.reports = None;
                     self.pending = None;
@@ -215,6 +259,49 @@ impl Driver {
                 }
             }
         }
+    }
+
+    /// The share role changed: tell the user, and move the connection to the new role (a
+    /// follower's channel, the leader's own connection, none).
+    fn share_changed(&mut self, role: Option<ShareRole>) -> Option<Input> {
+        let previous = core::mem::replace(&mut self.shared.borrow_mut().role, role);
+        self.shared
+            .borrow_mut()
+            .emit(Lifecycle::Shared { role, previous });
+        if let Some((kind, request)) = self.undecided.take() {
+            return match role {
+                None => {
+                    self.undecided = Some((kind, request));
+                    None
+                }
+                Some(ShareRole::Follower) => {
+                    self.follow();
+                    None
+                }
+                Some(ShareRole::Leader) => match &self.options.header_provider {
+                    Some(provider) => {
+                        self.pending = Some((kind, request, provider()));
+                        None
+                    }
+                    None => self.open(kind, &request),
+                },
+            };
+        }
+        // A connection under way belongs to the old role: the engine drops it and asks for
+        // a new one, resuming after the last event delivered.
+        (self.live.is_some() || self.pending.is_some()).then_some(Input::Reconnect)
+    }
+
+    /// Receives the leader's events from the channel, as a connection.
+    fn follow(&mut self) {
+        let Some(share) = &self.share else { return };
+        let (reports, receiver) = unbounded();
+        let sink = Sink::new(
+            reports,
+            fast_path(Rc::clone(&self.engine), Rc::clone(&self.shared)),
+        );
+        self.live = Some(Live::Follower(share.follow(sink)));
+        self.reports = Some(receiver);
     }
 
     /// Opens `request` over `kind`; an input when that fails at once.
@@ -279,8 +366,10 @@ impl Driver {
     /// The client closed for good: every stream ends and every handler is released.
     fn finish(mut self) {
         self.live = None;
+        self.share = None;
         let mut shared = self.shared.borrow_mut();
         shared.closed = true;
+        shared.role = None;
         shared.lifecycle.clear();
         shared.dispatcher.close();
         let handlers = Rc::clone(&shared.handlers);

@@ -38,7 +38,7 @@ pub use builder::{ClientBuilder, HeaderProvider, RetryHook};
 use crate::dispatch::{Dispatcher, Filter};
 use crate::engine::reconnect::StopReason;
 use crate::engine::{
-    CloseReason, Config, Engine, Lifecycle, PageSignal, ReadyState, TransportKind,
+    CloseReason, Config, Engine, Lifecycle, PageSignal, ReadyState, ShareRole, TransportKind,
 };
 use crate::handlers::{self, Handler, SharedHandlers};
 use crate::transport::{Body, Deliver};
@@ -63,6 +63,14 @@ enum Command {
     SetBody(Body),
     /// A page-lifecycle signal.
     Page(PageSignal),
+    /// A signal of the cross-tab sharing (the lock, the page).
+    Share(crate::share::Signal),
+}
+
+impl From<crate::share::Signal> for Command {
+    fn from(signal: crate::share::Signal) -> Self {
+        Self::Share(signal)
+    }
 }
 
 impl From<PageSignal> for Command {
@@ -85,6 +93,8 @@ struct Shared {
     response: Option<ResponseHead>,
     /// The start of the body of the last error response.
     error_body: Option<String>,
+    /// This client's part in the sharing of its stream.
+    role: Option<ShareRole>,
 }
 
 impl Shared {
@@ -188,7 +198,9 @@ impl Client {
         let config = Config {
             url: builder.url.clone(),
             transport: o.transport,
-            needs_fetch: o.needs_fetch(),
+            // A leader passes on every event type, which only a body read whole can give
+            // (`EventSource` delivers the named types it listens for).
+            needs_fetch: o.needs_fetch() || o.share.is_some(),
             same_origin: env::is_same_origin(&builder.url),
             has_event_source: env::has_event_source(),
             has_fetch_streams: env::has_fetch_streams(),
@@ -207,8 +219,10 @@ impl Client {
         let engine = Rc::new(RefCell::new(Engine::new(config, env::now())));
         let shared = Rc::new(RefCell::new(Shared::default()));
         let (commands, command_rx) = unbounded();
+        let share_key = o.share_key(&builder.url);
         let driver = Driver::new(builder.options, Rc::clone(&engine), Rc::clone(&shared));
-        wasm_bindgen_futures::spawn_local(driver.run(command_rx, commands.clone()));
+        let driver = driver.run(command_rx, commands.clone(), share_key);
+        wasm_bindgen_futures::spawn_local(driver);
         Client {
             url: builder.url,
             engine,
@@ -233,6 +247,14 @@ impl Client {
     /// The transport of the current (or last) connection; `None` before the first attempt.
     pub fn transport(&self) -> Option<TransportKind> {
         self.engine.borrow().transport()
+    }
+
+    /// This client's part in the sharing of its stream across tabs (see
+    /// [`ClientBuilder::share`]): `None` when the stream is not shared, where sharing is not
+    /// available (Node), while the client's page is hidden away, before the election and
+    /// once closed. Its changes come as [`Lifecycle::Shared`].
+    pub fn shared(&self) -> Option<ShareRole> {
+        self.shared.borrow().role
     }
 
     /// The ID of the last event delivered (or given to

@@ -62,6 +62,15 @@ pub enum Lifecycle {
         /// The configured maximum, in bytes.
         limit: usize,
     },
+    /// This client's part in the sharing of its stream across tabs changed (see
+    /// [`ClientBuilder::share`](crate::ClientBuilder::share)): `None` when it takes no part
+    /// (stepped down while its page is hidden away, or closed).
+    Shared {
+        /// The new role.
+        role: Option<ShareRole>,
+        /// The role before.
+        previous: Option<ShareRole>,
+    },
     /// The client closed for good; every stream ends after this.
     Closed {
         /// Why.
@@ -82,4 +91,14 @@ pub enum CloseReason {
     /// The server ended the stream and the client was built to end with it
     /// ([`ClientBuilder::close_on_end`](crate::ClientBuilder::close_on_end)).
     Ended,
+}
+
+/// A client's part in the sharing of one stream between the tabs of an origin
+/// ([`ClientBuilder::share`](crate::ClientBuilder::share)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShareRole {
+    /// This client holds the network connection and passes its events on to the others.
+    Leader,
+    /// This client receives the leader's events; it connects itself when it leads.
+    Follower,
 }

@@ -45,7 +45,7 @@ mod tests;
 
 pub(crate) use io::{Action, Config, Input, PageSignal};
 pub use kinds::{Method, TransportKind};
-pub use lifecycle::{CloseReason, Lifecycle, ReadyState};
+pub use lifecycle::{CloseReason, Lifecycle, ReadyState, ShareRole};
 
 use crate::Event;
 use dedupe::{Dedupe, DEFAULT_WINDOW};

@@ -198,6 +198,9 @@ pub(crate) enum Live {
     Fetch(fetch::FetchStream),
     #[allow(dead_code)]
     LongPoll(longpoll::LongPoll),
+    /// A follower's channel to the leader of a shared stream.
+    #[allow(dead_code)]
+    Follower(crate::share::Following),
 }
 
 impl Live {

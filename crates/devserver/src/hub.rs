@@ -482,6 +482,18 @@ impl Hub {
         (topics.with_history, topics.map.len())
     }
 
+    /// Per topic with subscribers, how many there are: the event streams (and long polls
+    /// waiting) open on it.
+    pub(crate) fn stream_counts(&self) -> std::collections::BTreeMap<String, usize> {
+        let topics = lock(&self.inner.topics);
+        topics
+            .map
+            .iter()
+            .map(|(name, topic)| (name.clone(), read(&topic.state).subscribers))
+            .filter(|(_, count)| *count > 0)
+            .collect()
+    }
+
     /// The topic `name`, created (or loaded from the state directory) if needed.
     fn topic(&self, topics: &mut Topics, name: &str) -> Result<Arc<Topic>, PublishError> {
         if topics.closed {

@@ -452,6 +452,7 @@ async fn healthz(State(app): State<Arc<AppState>>) -> Response {
         "retainedBytes": app.hub.retained_bytes(),
         "topics": topics,
         "openTopics": all_topics,
+        "streams": app.hub.stream_counts(),
     }))
     .into_response()
 }

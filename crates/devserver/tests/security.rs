@@ -55,6 +55,12 @@ async fn subscribing_to_new_topics_never_blocks_publishing() {
     }
     let health = s.get("/healthz", &[]).await.json();
     assert_eq!(health["topics"], 0, "{health}");
+    // One open stream on each held topic, and none elsewhere.
+    let streams = health["streams"].as_object().expect("streams");
+    assert_eq!(streams.len(), held.len(), "{health}");
+    for i in (0..40).step_by(10) {
+        assert_eq!(streams[&format!("held-{i}")], 1, "{health}");
+    }
     // The publisher with the token gets a new topic.
     let auth = [
         ("content-type", "application/json"),
@@ -69,6 +75,7 @@ async fn subscribing_to_new_topics_never_blocks_publishing() {
         let health = s.get("/healthz", &[]).await.json();
         if health["openTopics"] == 1 {
             assert_eq!(health["topics"], 1);
+            assert_eq!(health["streams"], serde_json::json!({}), "{health}");
             break;
         }
         assert!(std::time::Instant::now() < deadline, "{health}");

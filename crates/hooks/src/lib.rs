@@ -79,6 +79,7 @@ pub struct UseSseOptions<T> {
     event_types: Vec<String>,
     queue_limit: usize,
     on_message: Option<OnMessage<T>>,
+    share: Option<String>,
 }
 
 impl<T> Default for UseSseOptions<T> {
@@ -88,6 +89,7 @@ impl<T> Default for UseSseOptions<T> {
             event_types: Vec::new(),
             queue_limit: DEFAULT_QUEUE_LIMIT,
             on_message: None,
+            share: None,
         }
     }
 }
@@ -99,6 +101,7 @@ impl<T> Clone for UseSseOptions<T> {
             event_types: self.event_types.clone(),
             queue_limit: self.queue_limit,
             on_message: self.on_message.clone(),
+            share: self.share.clone(),
         }
     }
 }
@@ -110,6 +113,7 @@ impl<T> fmt::Debug for UseSseOptions<T> {
             .field("event_types", &self.event_types)
             .field("queue_limit", &self.queue_limit)
             .field("on_message", &self.on_message.is_some())
+            .field("share", &self.share)
             .finish()
     }
 }
@@ -149,6 +153,24 @@ impl<T> UseSseOptions<T> {
     pub fn queue_limit(mut self, limit: usize) -> Self {
         self.queue_limit = limit;
         self
+    }
+
+    /// Shares the stream with the other tabs of the origin that open it with the same `key`:
+    /// one network connection for all of them (see
+    /// [`ClientBuilder::share`](wasm_sse::ClientBuilder::share) and docs/sharing.md; an
+    /// empty key is [`share_by_request`](Self::share_by_request)). Default: not shared.
+    #[must_use]
+    pub fn share(mut self, key: impl Into<String>) -> Self {
+        self.share = Some(key.into());
+        self
+    }
+
+    /// Shares the stream under a key made of the request (see
+    /// [`ClientBuilder::share_by_request`](wasm_sse::ClientBuilder::share_by_request)).
+    /// Default: not shared.
+    #[must_use]
+    pub fn share_by_request(self) -> Self {
+        self.share("")
     }
 
     /// Calls `f` with every message, in order, synchronously as it arrives (before the
@@ -282,6 +304,9 @@ pub fn open<T: 'static>(
     let mut builder = Client::builder(url);
     if !options.event_types.is_empty() {
         builder = builder.event_types(options.event_types.iter().cloned());
+    }
+    if let Some(key) = &options.share {
+        builder = builder.share(key.clone());
     }
     if let Some(configure) = &options.configure {
         builder = configure(builder);

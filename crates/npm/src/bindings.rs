@@ -22,7 +22,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use wasm_sse::reconnect::{Failure, ReconnectPolicy, StopReason};
-use wasm_sse::{Client, CloseReason, Error, Handler, Lifecycle, Method, TransportKind};
+use wasm_sse::{Client, CloseReason, Error, Handler, Lifecycle, Method, ShareRole, TransportKind};
 
 use crate::pending::Pending;
 
@@ -291,6 +291,10 @@ fn builder(url: String, o: &Object) -> Result<wasm_sse::ClientBuilder, JsValue> 
     if let Some(n) = get(o, "maxEventSize").as_f64() {
         b = b.max_event_size(n as usize);
     }
+    // `""`: the default key (see `ClientBuilder::share_by_request`).
+    if let Some(key) = string(o, "share") {
+        b = b.share(key);
+    }
     if let Ok(types) = get(o, "eventTypes").dyn_into::<Array>() {
         b = b.event_types(types.iter().filter_map(|t| t.as_string()));
     }
@@ -366,6 +370,7 @@ fn failure(f: &Failure) -> [JsValue; 3] {
 /// * `["failure", type, status, detail]`: the connection was lost; a retry follows
 /// * `["downgraded", from, to, reason]`: a silent stream; the next connection uses `to`
 /// * `["too-large", limit]`
+/// * `["shared", role, previous]`: `"leader"`, `"follower"` or `null`
 /// * `["closed"]` (requested) or `["closed", type, status, detail, count, lastType]`
 ///   (`["closed", "invalid-option", undefined, detail, option]` for a bad option)
 ///
@@ -391,6 +396,11 @@ fn encode(change: &Lifecycle) -> Array {
         Lifecycle::Open { transport } => push(transport.as_str().into()),
         Lifecycle::Reconnecting { reason } => failure(reason).into_iter().for_each(push),
         Lifecycle::EventTooLarge { limit } => push(int(*limit as f64)),
+        Lifecycle::Shared { role, previous } => {
+            let name = |role: &Option<ShareRole>| role.map_or(JsValue::NULL, |r| r.as_str().into());
+            push(name(role));
+            push(name(previous));
+        }
         // The switch to long polling.
         Lifecycle::Downgraded { from, to, reason } => {
             push(from.as_str().into());

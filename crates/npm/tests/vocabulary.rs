@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use wasm_sse::reconnect::{Failure, StopReason};
-use wasm_sse::{CloseReason, Error, Lifecycle, TransportKind};
+use wasm_sse::{CloseReason, Error, Lifecycle, ShareRole, TransportKind};
 
 /// Error types that `npm/client.js` raises itself: a listener's data that is not JSON, the
 /// `too-large` lifecycle change as an error, and a panic of the wasm.
@@ -117,6 +117,13 @@ fn index_d_ts_has_the_rust_names() {
         "index.d.ts SseErrorType documentation",
         &documented,
         &error_types(),
+    );
+
+    let union = section(&dts, "export type ShareRole =", ";");
+    problems.compare(
+        "index.d.ts ShareRole",
+        &quoted(union),
+        &names([ShareRole::NAMES]),
     );
 
     let union = section(&dts, "export type Transport =", ";");
