@@ -29,6 +29,13 @@ function sharedConn() {
   }
 }
 let conn = pageConn;
+/** Where the "share across tabs" choice is remembered for the next tabs. */
+const SHARE_KEY = 'wasm-sse-demo-share';
+/** How often the server's stream count is read. */
+const STREAMS_POLL_MS = 2000;
+try {
+  $('share').checked = localStorage.getItem(SHARE_KEY) === '1';
+} catch {}
 
 const stats = { received: 0, missed: 0, duplicated: 0, last: null };
 let client = null;
@@ -201,8 +208,27 @@ for (const radio of document.querySelectorAll('input[name="transport"]')) {
 
 $('share').addEventListener('change', () => {
   log('switch', $('share').checked ? 'sharing across tabs' : 'not sharing');
+  // Remembered for the tabs opened next, so that a second tab joins at once.
+  try {
+    localStorage.setItem(SHARE_KEY, $('share').checked ? '1' : '0');
+  } catch {}
   connect();
 });
+
+/**
+ * The dev server's count of event streams open on the demo topic (`GET /healthz`): one per
+ * tab, or one for all the tabs that share. Polled while the page is visible.
+ */
+async function showStreams() {
+  try {
+    const health = await (await fetch('/healthz')).json();
+    $('streams').textContent = String(health.streams?.demo ?? 0);
+  } catch {
+    $('streams').textContent = '–';
+  }
+}
+setInterval(() => document.hidden || showStreams(), STREAMS_POLL_MS);
+showStreams();
 
 $('drop').addEventListener('click', async () => {
   try {

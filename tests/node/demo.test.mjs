@@ -33,7 +33,8 @@ describe('the live demo page (headless Chromium)', { skip }, () => {
       args: ['--www', join(root, 'www'), '--pkg', join(root, 'dist'), '--demo-interval-ms', String(TICK_MS)],
     });
     browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    // A context of its own, so that a second tab can join it (see secondTabFollows).
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
     page.on('pageerror', (e) => pageErrors.push(String(e)));
     await page.goto(`${server.base}/`);
   });
@@ -149,14 +150,44 @@ describe('the live demo page (headless Chromium)', { skip }, () => {
       const opens = await logged('open');
       await page.getByLabel('Share across tabs').setChecked(on);
       await loggedMore('open', opens);
-      // Without cross-tab sharing in the package, `client.shared` is undefined: "not shared".
-      const shared = await page.evaluate(() => window.sseDemo.client().shared ?? null);
-      assert.equal(await page.locator('#role').textContent(), shared ? `${shared} (shared across tabs)` : 'not shared');
-      assert.equal(await page.locator('#share-hint').isHidden(), shared !== 'leader');
+      // The only tab of its browser context: the leader when sharing.
+      await page.waitForFunction((want) => document.getElementById('role').textContent === want,
+        on ? 'leader (shared across tabs)' : 'not shared', { timeout: WAIT_MS });
+      assert.equal(await page.locator('#share-hint').isHidden(), !on);
       assert.equal(await page.evaluate(() => window.sseDemo.conn().startsWith('tabs-')), on);
       await receivesMore(3, `sharing ${on ? 'on' : 'off'}`);
+      if (on) await secondTabFollows();
     }
+    // Alone again and not sharing: the server counts this tab's stream only.
+    await streamsShown(page, 1);
   });
+
+  /** The server's stream count on `tab`'s connection panel reaches `n`. */
+  const streamsShown = (tab, n) => tab.waitForFunction((want) => document.getElementById('streams').textContent === want,
+    String(n), { timeout: WAIT_MS });
+
+  /**
+   * A second tab of the same browser profile starts sharing (the choice is remembered), follows
+   * this one, receives without gaps too, and the server still counts one stream for both.
+   */
+  async function secondTabFollows() {
+    const second = await page.context().newPage();
+    second.on('pageerror', (e) => pageErrors.push(String(e)));
+    try {
+      await second.goto(`${server.base}/`);
+      assert.equal(await second.getByLabel('Share across tabs').isChecked(), true);
+      await second.waitForFunction(() => document.getElementById('role').textContent === 'follower (shared across tabs)',
+        null, { timeout: WAIT_MS });
+      const received = await second.evaluate(() => window.sseDemo.stats().received);
+      await second.waitForFunction((want) => window.sseDemo.stats().received >= want, received + 3, { timeout: WAIT_MS });
+      const s = await second.evaluate(() => window.sseDemo.stats());
+      assert.equal(s.missed + s.duplicated, 0, `the follower tab: ${JSON.stringify(s)}`);
+      await streamsShown(page, 1);
+      await streamsShown(second, 1);
+    } finally {
+      await second.close();
+    }
+  }
 
   test('publishing: a valid event shown by type, invalid JSON as the typed decode error', async () => {
     await page.getByLabel('Event type').selectOption('alert');
