@@ -9,13 +9,9 @@ const npm = await import('/pkg/npm/index.js');
 // eventsource-parser's ESM build, copied next to the wasm by run.mjs.
 import { createParser } from '/pkg/eventsource-parser.js';
 
-const params = new URLSearchParams(location.search);
-const count = Number(params.get('count') ?? 200000);
-const rounds = Number(params.get('rounds') ?? 3);
-const stream = params.get('stream') ?? '/bench/stream';
-// `only=REGEX`: run just the contenders whose names match (for quick comparisons).
-const only = params.has('only') ? new RegExp(params.get('only')) : null;
-const out = document.getElementById('out');
+import { count, runRounds } from './rounds.js';
+
+const stream = new URLSearchParams(location.search).get('stream') ?? '/bench/stream';
 
 // The baseline: the browser's EventSource with a JS handler decoding each payload.
 function rawEventSource(url, readId = false) {
@@ -155,32 +151,10 @@ const contenders = {
   'fetch, read bytes only (no parsing)': (url) => fetchBytesOnly(url),
 };
 
-async function report(body) {
-  await fetch('/publish?topic=bench-results', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ event: 'result', data: body }),
-  });
-}
-
-try {
-  await small.default({ module_or_path: '/pkg/wasm_sse_bg.wasm' });
-  await fast.default({ module_or_path: '/pkg/speed/wasm_sse_bg.wasm' });
-  for (const name of Object.keys(contenders)) {
-    if (only && !only.test(name)) delete contenders[name];
-  }
-  const times = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]));
-  // Interleaved rounds, so that a slow moment of the machine hits every contender alike.
-  for (let round = 0; round < rounds; round += 1) {
-    for (const [name, run] of Object.entries(contenders)) {
-      // A clean heap for every contender (run.mjs starts Chromium with --expose-gc).
-      globalThis.gc?.();
-      times[name].push(await run(`${stream}?round=${round}`));
-      out.textContent = JSON.stringify(times, null, 1);
-    }
-  }
-  // `names` keeps the contenders' order (the dev server re-serializes `times` with sorted keys).
-  await report({ count, rounds, userAgent: navigator.userAgent, names: Object.keys(contenders), times });
-} catch (error) {
-  await report({ error: String(error?.stack ?? error) });
-}
+await runRounds(
+  Object.fromEntries(Object.entries(contenders).map(([name, run]) => [name, (round) => run(`${stream}?round=${round}`)])),
+  async () => {
+    await small.default({ module_or_path: '/pkg/wasm_sse_bg.wasm' });
+    await fast.default({ module_or_path: '/pkg/speed/wasm_sse_bg.wasm' });
+  },
+);

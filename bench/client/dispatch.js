@@ -10,11 +10,7 @@
 const small = await import('/pkg/wasm_sse.js');
 const fast = await import('/pkg/speed/wasm_sse.js');
 
-const params = new URLSearchParams(location.search);
-const count = Number(params.get('count') ?? 200000);
-const rounds = Number(params.get('rounds') ?? 3);
-const only = params.has('only') ? new RegExp(params.get('only')) : null;
-const out = document.getElementById('out');
+import { count, runRounds } from './rounds.js';
 
 // The EventSource objects wasm-sse creates, so the loop can dispatch to their listeners. The
 // client looks the constructor up when it connects, so the subclass is the one it gets.
@@ -75,29 +71,7 @@ const contenders = {
   'wasm-sse EventSource listeners, Rust handler, opt-level 3': () => wasmListener(fast),
 };
 
-async function report(body) {
-  await fetch('/publish?topic=bench-results', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ event: 'result', data: body }),
-  });
-}
-
-try {
+await runRounds(contenders, async () => {
   await small.default({ module_or_path: '/pkg/wasm_sse_bg.wasm' });
   await fast.default({ module_or_path: '/pkg/speed/wasm_sse_bg.wasm' });
-  for (const name of Object.keys(contenders)) {
-    if (only && !only.test(name)) delete contenders[name];
-  }
-  const times = Object.fromEntries(Object.keys(contenders).map((name) => [name, []]));
-  for (let round = 0; round < rounds; round += 1) {
-    for (const [name, run] of Object.entries(contenders)) {
-      globalThis.gc?.();
-      times[name].push(await run());
-      out.textContent = JSON.stringify(times, null, 1);
-    }
-  }
-  await report({ count, rounds, userAgent: navigator.userAgent, names: Object.keys(contenders), times });
-} catch (error) {
-  await report({ error: String(error?.stack ?? error) });
-}
+});
