@@ -15,6 +15,7 @@ import { join } from 'node:path';
 
 import { launchChromium } from '../../scripts/chromium.mjs';
 import { devserverBin, publish, startDevServer } from '../../scripts/devserver.mjs';
+import { until as untilWithin } from '../../scripts/until.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -44,16 +45,8 @@ const server = await startDevServer({
 const browser = await launchChromium();
 const context = await browser.newContext();
 
-/** Polls `check` until truthy; fails after `ms`. */
-async function until(what, check, ms = 60_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** Resolves when `check()` is truthy (polled), or fails with `what` after `ms`. */
+const until = (what, check, ms = 60_000) => untilWithin(what, check, ms);
 
 async function openTab() {
   const page = await context.newPage();

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { devserverBin, startDevServer, publish, topicNamer } from '../../scripts/devserver.mjs';
+import { until as untilWithin } from '../../scripts/until.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const server = devserverBin();
@@ -39,16 +40,8 @@ after(async () => {
   await devserver?.stop();
 });
 
-/** Resolves when `check()` is truthy (polled), or fails with `what` after WAIT_MS. */
-async function until(what, check, ms = WAIT_MS) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** Resolves when `check()` is truthy (polled), or fails with `what` after `ms`. */
+const until = (what, check, ms = WAIT_MS) => untilWithin(what, check, ms);
 
 /** The event streams open on `t`, per the dev server. */
 async function streams(t) {
