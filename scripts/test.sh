@@ -127,6 +127,19 @@ WASM_SSE_TARBALL="$PWD/.tmp/package/wasm-sse-$(node -p "require('./package.json'
 export WASM_SSE_TARBALL
 
 step "crates: cargo package (every crate meant for crates.io, built from its packaged sources)"
+# `cargo package --workspace` verifies each crate against the packaged tarballs of the others,
+# through a local registry under target/package. Cargo treats a registry crate of a given version
+# as immutable: it unpacks it once into $CARGO_HOME/registry/src/<hash of that path>/ and keeps
+# its compiled form in the target directory, and reuses both without looking at the tarball. A
+# checkout at the same path (a CI that clones to one place and keeps CARGO_HOME, or a second run
+# here) would verify against the previous run's codec. So both go first: the unpacked copies of
+# this workspace's crates, and their build records, which only makes cargo build them again.
+for dir in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
+  case "$dir" in */index.crates.io-*) continue ;; esac
+  rm -rf "$dir"wasm-sse-[0-9]* "$dir"wasm-sse-codec-[0-9]* "$dir"wasm-sse-hooks-[0-9]* \
+    "$dir"wasm-sse-devserver-[0-9]*
+done
+rm -rf "${CARGO_TARGET_DIR:-target}"/debug/.fingerprint/wasm-sse-*
 cargo package --workspace --locked --allow-dirty --exclude wasm-sse-codec-bench --exclude wasm-sse-npm \
   --exclude wasm-sse-loadtest --exclude wasm-sse-test-support --exclude leptos-app --exclude yew-app
 
