@@ -136,8 +136,7 @@ step "crates: cargo package (every crate meant for crates.io, built from its pac
 # this workspace's crates, and their build records, which only makes cargo build them again.
 for dir in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
   case "$dir" in */index.crates.io-*) continue ;; esac
-  rm -rf "$dir"wasm-sse-[0-9]* "$dir"wasm-sse-codec-[0-9]* "$dir"wasm-sse-hooks-[0-9]* \
-    "$dir"wasm-sse-devserver-[0-9]*
+  rm -rf "$dir"wasm-sse-*
 done
 rm -rf "${CARGO_TARGET_DIR:-target}"/debug/.fingerprint/wasm-sse-*
 cargo package --workspace --locked --allow-dirty --exclude wasm-sse-codec-bench --exclude wasm-sse-npm \
