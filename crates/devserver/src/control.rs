@@ -31,7 +31,7 @@ use tokio::time::{Instant, Sleep};
 use wasm_sse_codec::protocol::query;
 
 use crate::hub::valid_topic;
-use crate::{json_error, lock, query_pairs, AppState};
+use crate::{json_error, lock, param, query_pairs, topic_param, AppState};
 
 /// The most topics in an outage at once (expired ones are forgotten first).
 pub(crate) const MAX_OUTAGES: usize = 64;
@@ -175,13 +175,6 @@ impl Controls {
     }
 }
 
-fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
 /// `GET`/`POST /events`: the outage check and the `conn` label around
 /// [`crate::events::events`].
 pub(crate) async fn events(
@@ -192,9 +185,7 @@ pub(crate) async fn events(
     body: Body,
 ) -> Response {
     let pairs = query_pairs(&uri);
-    let topic = param(&pairs, query::TOPIC)
-        .unwrap_or(query::DEFAULT_TOPIC)
-        .to_owned();
+    let topic = topic_param(&pairs).to_owned();
     let conn = match param(&pairs, query::CONN) {
         None => None,
         Some(c) if valid_topic(c) => Some(c.to_owned()),

@@ -19,7 +19,9 @@ use crate::faults::Faults;
 use crate::hub::{valid_topic, Cursor, Event, Feed, PublishError, Subscription, Take};
 use crate::limits::ConnGuard;
 use crate::replay::Block;
-use crate::{json_error, query_pairs, wire, AppState, ReplayFile, ShutdownSignal};
+use crate::{
+    json_error, param, query_pairs, topic_param, wire, AppState, ReplayFile, ShutdownSignal,
+};
 
 /// `Last-Event-ID` from the header (preferred: a reconnecting `EventSource` keeps the original
 /// URL but sends the header) or from the `lastEventId` query parameter.
@@ -31,13 +33,6 @@ fn cursor_text(headers: &HeaderMap, pairs: &[(String, String)]) -> Option<Result
         .iter()
         .find(|(k, _)| k == query::LAST_EVENT_ID)
         .map(|(_, v)| Ok(v.clone()))
-}
-
-fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
 }
 
 /// 503 with `Retry-After`, for limits and shutdown.
@@ -306,9 +301,7 @@ pub(crate) async fn events(
     body: Body,
 ) -> Response {
     let pairs = query_pairs(&uri);
-    let topic = param(&pairs, query::TOPIC)
-        .unwrap_or(query::DEFAULT_TOPIC)
-        .to_owned();
+    let topic = topic_param(&pairs).to_owned();
     if !valid_topic(&topic) {
         return json_error(
             StatusCode::BAD_REQUEST,

@@ -292,6 +292,19 @@ pub(crate) fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The value of the first query pair named `name`.
+pub(crate) fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The topic a request names (`topic=`), or the default topic; not yet validated.
+pub(crate) fn topic_param(pairs: &[(String, String)]) -> &str {
+    param(pairs, query::TOPIC).unwrap_or(query::DEFAULT_TOPIC)
+}
+
 async fn www(State(app): State<Arc<AppState>>, method: Method, uri: Uri) -> Response {
     statics::serve(&app.config.www, uri.path(), uri.path(), &method).await
 }

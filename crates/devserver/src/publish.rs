@@ -8,10 +8,9 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
-use wasm_sse_codec::protocol::query;
 
 use crate::hub::{valid_topic, PublishError};
-use crate::{json_error, query_pairs, AppState};
+use crate::{json_error, query_pairs, topic_param, AppState};
 
 fn parse_id(v: &Value) -> Option<u64> {
     match v {
@@ -99,10 +98,7 @@ pub(crate) async fn publish(
         }
     }
     let pairs = query_pairs(&uri);
-    let topic = pairs
-        .iter()
-        .find(|(k, _)| k == query::TOPIC)
-        .map_or(query::DEFAULT_TOPIC, |(_, v)| v.as_str());
+    let topic = topic_param(&pairs);
     if !valid_topic(topic) {
         return json_error(
             StatusCode::BAD_REQUEST,
