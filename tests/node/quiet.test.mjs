@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 
 import { SseClient } from 'wasm-sse';
 
+import { until } from '../../scripts/until.mjs';
 import { assertQuiet, startQuietServer } from './fixtures/quiet-servers.mjs';
 import { base, publish, skip as needsDevserver, topicNamer } from './helpers.mjs';
 import { describeWatch, watchQuiet } from './pages/quiet-watch.js';
@@ -37,17 +38,6 @@ const ROUTES = [
 ];
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits until `check()` returns something truthy (polling), at most `ms`; returns it. */
-async function until(check, ms, what) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /**
  * Records every event of `types` as `[ms since started, type, detail, fatal]`: the detail is
@@ -120,7 +110,7 @@ describe('quiet servers, default options (Node)', { concurrency: true }, () => {
       const log = record(client, ['open', 'error', 'reconnecting'], started);
       try {
         // The default reconnect policy waits up to 1 s before the retry.
-        await until(() => quiet.requestsTo('/never', tag).length >= 2, 6000, `the retry\n${JSON.stringify(log)}`);
+        await until(`the retry\n${JSON.stringify(log)}`, () => quiet.requestsTo('/never', tag).length >= 2, 6000);
         const [error, reconnecting] = log;
         assert.deepEqual(log.slice(0, 2).map(([, type, detail, fatal]) => [type, detail, fatal]), [
           ['error', 'connect-timeout', false],
@@ -141,8 +131,8 @@ describe('quiet servers, default options (Node)', { concurrency: true }, () => {
       const log = record(client, ['open', 'message', 'error', 'reconnecting'], started);
       try {
         // The resumed connection's event: the server answers the one after the cursor.
-        await until(() => client.lastEventId === '2', 8000,
-          `the resumed connection's event\n${JSON.stringify(log)}`);
+        await until(`the resumed connection's event\n${JSON.stringify(log)}`,
+          () => client.lastEventId === '2', 8000);
         assert.deepEqual(log.map(([, type, detail, fatal]) => [type, detail, fatal]), [
           ['open', 'fetch', undefined],
           ['message', 'hello', undefined],
@@ -177,8 +167,8 @@ describe('quiet servers, default options (Node)', { concurrency: true }, () => {
     client.addEventListener('transportchange', (e) => changes.push([e.previous, e.transport, typeof e.reason]));
     const log = record(client, ['message', 'error'], started);
     try {
-      await until(() => log.filter(([, type]) => type === 'message').length >= 3, 15_000,
-        `three events\n${JSON.stringify(log)}\n${JSON.stringify(changes)}`);
+      await until(`three events\n${JSON.stringify(log)}\n${JSON.stringify(changes)}`,
+        () => log.filter(([, type]) => type === 'message').length >= 3, 15_000);
       // Time for a duplicate to show up, if one were coming.
       await sleep(500);
       const messages = log.filter(([, type]) => type === 'message').map(([, , data]) => data);
@@ -199,7 +189,7 @@ describe('quiet servers, default options (Node)', { concurrency: true }, () => {
     const client = new SseClient(`${quiet.url}/never?tag=${tag}`, { transport: 'long-poll', longPollTimeoutMs: 1500 });
     const log = record(client, ['open', 'error', 'reconnecting'], started);
     try {
-      await until(() => quiet.requestsTo('/never', tag).length >= 2, 6000, `a second poll\n${JSON.stringify(log)}`);
+      await until(`a second poll\n${JSON.stringify(log)}`, () => quiet.requestsTo('/never', tag).length >= 2, 6000);
       const first = log.find(([, type]) => type === 'error');
       assert.ok(first, `no error before the second poll: ${JSON.stringify(log)}`);
       assert.equal(first[2], 'idle-timeout', JSON.stringify(log));
