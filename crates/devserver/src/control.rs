@@ -199,7 +199,7 @@ pub(crate) async fn events(
     if let Some(left) = app.controls.outage_left(&topic) {
         return outage_response(left);
     }
-    let inner = crate::events::events(State(app.clone()), method, uri, headers, body);
+    let inner = crate::events::events(app.clone(), method, uri, pairs, headers, body);
     let Some(conn) = conn else {
         return inner.await;
     };

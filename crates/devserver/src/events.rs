@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use bytes::{Bytes, BytesMut};
@@ -292,15 +291,17 @@ fn ahead_of_replay(
     ahead
 }
 
-/// `GET` or `POST /events?topic=T[&transport=long-poll][&lastEventId=N][&fault params]`.
+/// `GET` or `POST /events?topic=T[&transport=long-poll][&lastEventId=N][&fault params]`,
+/// given the request's query pairs (`pairs`, from [`query_pairs`]): the route's handler is
+/// [`crate::control::events`], which reads them first.
 pub(crate) async fn events(
-    State(app): State<Arc<AppState>>,
+    app: Arc<AppState>,
     method: Method,
     uri: Uri,
+    pairs: Vec<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let pairs = query_pairs(&uri);
     let topic = topic_param(&pairs).to_owned();
     if !valid_topic(&topic) {
         return json_error(
