@@ -7,6 +7,7 @@
 
 use alloc::borrow::ToOwned;
 use alloc::string::String;
+use alloc::vec;
 use alloc::vec::Vec;
 
 use wasm_bindgen::closure::Closure;
@@ -17,26 +18,58 @@ use web_sys::{EventSource, EventSourceInit};
 use super::{Request, Sink, TransportEvent};
 use crate::{Error, Event};
 
-type MessageListener = Closure<dyn FnMut(String, String)>;
+/// A message listener's way into wasm: `(ID length, data length)` of an event written into
+/// its scratch buffer, answered with `0`; or [`GROW`] and a size, answered with the address
+/// of a new buffer of that size.
+type MessageListener = Closure<dyn FnMut(u32, u32) -> u32>;
+
+/// The first argument of a [`MessageListener`] call asking for a larger buffer.
+const GROW: u32 = u32::MAX;
+
+/// The bytes of a message listener's scratch buffer until an event needs more.
+const SCRATCH_BYTES: usize = 1024;
 
 /// A closure registered as a listener: held only so that it lives until it is removed.
 #[allow(dead_code)]
 enum Owned {
     /// Of `open` or `error`: what matters is that it fired.
     Control(Closure<dyn FnMut()>),
-    /// Of a message type, called by `listenMessages` with the event's data and ID.
+    /// Of a message type, called by `listenMessages`.
     Message(MessageListener),
 }
 
-// A message listener reads the two fields the client needs in JS and crosses into wasm once
-// with both: from wasm, each field would cost a call back into JS of its own.
-#[wasm_bindgen(inline_js = "export function listenMessages(s, t, f) { \
-    const l = (e) => f(e.data, e.lastEventId); s.addEventListener(t, l); return l; }")]
+// A message listener reads the two fields the client needs in JS and writes them, UTF-8
+// encoded, straight into a scratch buffer in wasm memory that its closure owns; only their
+// lengths cross into wasm. Passing strings would cost a crossing and an allocation in wasm
+// for each, and the previous event's strings freed: this way the client's event reuses its
+// buffers. ASCII, the common case, is copied by a loop (cheaper than `encodeInto` for short
+// strings). The buffer holds 3 bytes per UTF-16 unit, UTF-8's worst case, so everything
+// fits; it is made larger first where an event needs it. A view of wasm memory goes stale
+// (length 0) when the memory grows, so it is made again.
+#[wasm_bindgen(inline_js = "const enc = new TextEncoder(); \
+export function listenMessages(s, t, f, m, p, c) { \
+    let v = new Uint8Array(m.buffer, p, c); \
+    const put = (x, o) => { const n = x.length; for (let j = 0; j < n; j++) { \
+        const k = x.charCodeAt(j); if (k > 127) return enc.encodeInto(x, v.subarray(o)).written; \
+        v[o + j] = k; } return n; }; \
+    const l = (e) => { const d = e.data, i = e.lastEventId, n = 3 * (d.length + i.length); \
+        if (n > c) { p = f(-1, c = n); v = new Uint8Array(m.buffer, p, c); } \
+        else if (v.length === 0) v = new Uint8Array(m.buffer, p, c); \
+        const a = put(i, 0); f(a, put(d, a)); }; \
+    s.addEventListener(t, l); return l; }")]
 extern "C" {
-    /// Adds a listener of type `name` to `source` that calls `deliver(data, lastEventId)`;
-    /// returns the listener, for `removeEventListener`.
+    /// Adds a listener of type `name` to `source` that writes each event's ID and then its
+    /// data into the `capacity` bytes at `scratch` in `memory` and calls `deliver` (see
+    /// [`MessageListener`]); returns the listener, for `removeEventListener`.
     #[wasm_bindgen(js_name = listenMessages)]
-    fn listen(source: &EventSource, name: &str, deliver: &MessageListener) -> js_sys::Function;
+    fn listen(
+        source: &EventSource,
+        name: &str,
+        deliver: &MessageListener,
+        memory: &wasm_bindgen::JsValue,
+        scratch: u32,
+        capacity: u32,
+    ) -> js_sys::Function;
 }
 
 /// A live `EventSource` and the listeners it feeds.
@@ -78,28 +111,49 @@ impl NativeEventSource {
         if self.listeners.iter().any(|(n, ..)| n == name) {
             return;
         }
-        let sink = self.sink.clone();
         // The listener knows its type: no need to read `event.type` back from JS.
+        let sink = self.sink.clone();
         let event_type = name.to_owned();
-        let deliver: MessageListener = Closure::new(move |data, last_event_id| {
-            // The strings come from JS newly allocated; the type's buffer is the one thing
-            // the last event delivered can lend.
-            let event = match sink.take_spare() {
+        let mut scratch = vec![0_u8; SCRATCH_BYTES].into_boxed_slice();
+        let address = scratch.as_ptr() as u32;
+        let deliver: MessageListener = Closure::new(move |id_len: u32, data_len: u32| {
+            if id_len == GROW {
+                scratch = vec![0; data_len as usize].into_boxed_slice();
+                return scratch.as_ptr() as u32;
+            }
+            // The strings of the last event delivered, where the client spares it.
+            let mut event = match sink.take_spare() {
                 Some(mut spare) => {
                     spare.event_type.clone_from(&event_type);
-                    spare.data = data;
-                    spare.last_event_id = last_event_id;
+                    spare.data.clear();
+                    spare.last_event_id.clear();
                     spare
                 }
-                None => Event {
-                    event_type: event_type.clone(),
-                    data,
-                    last_event_id,
-                },
+                None => Event::new(event_type.clone(), String::new(), String::new()),
             };
-            let _ = sink.unbounded_send(TransportEvent::Event(event));
+            // The listener wrote UTF-8 within the buffer; checking costs a pass over bytes
+            // already in cache, and keeps this free of `unsafe`.
+            let fields = scratch
+                .split_at_checked(id_len as usize)
+                .and_then(|(id, rest)| Some((id, rest.get(..data_len as usize)?)));
+            if let Some((Ok(id), Ok(data))) =
+                fields.map(|(id, data)| (core::str::from_utf8(id), core::str::from_utf8(data)))
+            {
+                event.last_event_id.push_str(id);
+                event.data.push_str(data);
+                let _ = sink.unbounded_send(TransportEvent::Event(event));
+            }
+            0
         });
-        let listener = listen(&self.source, name, &deliver);
+        let memory = wasm_bindgen::memory();
+        let listener = listen(
+            &self.source,
+            name,
+            &deliver,
+            &memory,
+            address,
+            SCRATCH_BYTES as u32,
+        );
         self.listeners
             .push((name.to_owned(), listener, Owned::Message(deliver)));
     }

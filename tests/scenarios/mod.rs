@@ -353,6 +353,51 @@ pub async fn invalid_utf8(kind: TransportKind) {
     assert_eq!(got[1], Event::new("message", "after", id), "{kind}");
 }
 
+/// Events of several sizes and scripts in turn, delivered alike. Over `EventSource` they cover
+/// the listener's ways into wasm: ASCII copied by its loop, other text by `encodeInto`, events
+/// that need a larger scratch buffer (it starts at 1 KiB, 3 bytes per UTF-16 unit), and large
+/// events in a row that do not, between which the client's own allocations grow wasm memory.
+pub async fn mixed_text(kind: TransportKind) {
+    let topic = fresh_topic("m-text");
+    let large: Vec<String> = ["p", "q", "r", "s", "t"]
+        .iter()
+        .map(|c| c.repeat(20_000))
+        .collect();
+    let (grows, wide) = ("x".repeat(400), "é".repeat(5_000));
+    let mut datas = vec!["a", "é€😀", "b", &grows, "c", &wide, "d"];
+    datas.extend(large.iter().map(String::as_str));
+    datas.push("e");
+    let mut want = Vec::new();
+    for data in &datas {
+        let id = publish(&topic, &format!(r#"{{"data":"{data}"}}"#)).await;
+        want.push(Event::new("message", *data, id));
+    }
+    let client = builder(kind, &format!("topic={topic}"))
+        .last_event_id("0")
+        .connect()
+        .unwrap();
+    // Grows wasm memory while handling each large event, before the next one arrives.
+    let mut hog = Vec::new();
+    let _grow = client.on("message", move |event| {
+        if event.data.len() >= 20_000 {
+            hog.push(vec![1_u8; 4 << 20]);
+        }
+    });
+    let got: Vec<Event> = within(10, client.events().take(datas.len()).collect()).await;
+    let summary = |events: &[Event]| -> Vec<(String, usize, Option<char>)> {
+        events
+            .iter()
+            .map(|e| (e.last_event_id.clone(), e.data.len(), e.data.chars().next()))
+            .collect()
+    };
+    assert!(
+        got == want,
+        "{kind}: got {:?}, want {:?}",
+        summary(&got),
+        summary(&want)
+    );
+}
+
 /// An event over `max_event_size` is dropped and reported; the stream goes on.
 pub async fn huge_event(kind: TransportKind) {
     let topic = fresh_topic("m-huge");
@@ -584,6 +629,10 @@ macro_rules! scenarios_for {
             #[wasm_bindgen_test]
             async fn invalid_utf8() {
                 $crate::scenarios::invalid_utf8(KIND).await;
+            }
+            #[wasm_bindgen_test]
+            async fn mixed_text() {
+                $crate::scenarios::mixed_text(KIND).await;
             }
             #[wasm_bindgen_test]
             async fn huge_event() {
