@@ -206,7 +206,19 @@ impl ReconnectPolicy {
         let secs =
             self.initial_delay.as_secs_f64() * powi(self.multiplier, attempt.saturating_sub(1));
         // Out of range (including +∞) means "above any cap".
-        Duration::try_from_secs_f64(secs).map_or(self.max_delay, |d| d.min(self.max_delay))
+        secs_up_to(secs, self.max_delay)
+    }
+}
+
+/// `secs` as a `Duration`, or `cap` where it is longer, infinite or not a number. Truncated to
+/// whole nanoseconds, far below any timer's resolution: `Duration::try_from_secs_f64` rounds
+/// exactly and reports its errors, which links much more code into the wasm.
+fn secs_up_to(secs: f64, cap: Duration) -> Duration {
+    // False for NaN. Below a finite cap, `secs * 1e9` is finite; `as` saturates past `u64`.
+    if secs < cap.as_secs_f64() {
+        Duration::from_nanos((secs * 1e9) as u64).min(cap)
+    } else {
+        cap
     }
 }
 
@@ -372,7 +384,7 @@ impl Jitter {
     fn up_to(&mut self, cap: Duration) -> Duration {
         // 53 random bits → a fraction in [0, 1).
         let fraction = (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        Duration::try_from_secs_f64(cap.as_secs_f64() * fraction).map_or(cap, |d| d.min(cap))
+        secs_up_to(cap.as_secs_f64() * fraction, cap)
     }
 }
 

@@ -431,3 +431,26 @@ fn powi_is_f64_powi_to_the_bit() {
         }
     }
 }
+
+#[test]
+fn secs_up_to_is_exact_to_the_nanosecond_below_the_cap_and_the_cap_beyond_it() {
+    let cap = secs(30);
+    // Each below the cap: what `Duration::try_from_secs_f64` gives, at most 1 ns less.
+    for s in [0.0, 1e-10, 0.001, 0.25, 1.0, 1.5, 7.3, 29.999_999_999] {
+        let exact = Duration::try_from_secs_f64(s).unwrap();
+        let got = super::secs_up_to(s, cap);
+        assert!(
+            got <= exact && exact - got <= Duration::from_nanos(1),
+            "{s}: {got:?}"
+        );
+    }
+    // The cap, and anything the conversion could not represent, give the cap.
+    for s in [30.0, 30.5, 1e300, f64::INFINITY, f64::NAN] {
+        assert_eq!(super::secs_up_to(s, cap), cap, "{s}");
+    }
+    // Past what `from_nanos` holds (584 years), below a larger cap: saturates there.
+    assert_eq!(
+        super::secs_up_to(1e12, Duration::MAX),
+        Duration::from_nanos(u64::MAX)
+    );
+}
