@@ -18,6 +18,8 @@ use alloc::vec::Vec;
 
 use core::time::Duration;
 
+use super::text::split_ascii;
+
 /// How many polls beyond the next one may be in flight at once (taken from
 /// `Long-Poll-Ahead`). With the poll being read and the next one, that is four connections:
 /// a browser allows six per host over HTTP/1.1, and the page may need the others.
@@ -36,9 +38,8 @@ pub(crate) const MIN_EMPTY_POLL_INTERVAL: Duration = Duration::from_millis(250);
 pub(crate) fn chain<'a>(cursor: &'a str, ahead: &'a str) -> Vec<&'a str> {
     let mut chain = vec![cursor];
     chain.extend(
-        ahead
-            .split(',')
-            .map(str::trim)
+        split_ascii(ahead, b',')
+            .map(str::trim_ascii)
             .take_while(|id| !id.is_empty())
             .take(MAX_AHEAD),
     );

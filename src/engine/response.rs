@@ -11,6 +11,7 @@ use alloc::string::String;
 use core::time::Duration;
 
 use super::reconnect::Failure;
+use super::text::split_ascii;
 
 /// The parts of a response head the checks read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -52,8 +53,10 @@ pub(crate) fn check(head: &Head, wall_ms: f64) -> Result<(), Failure> {
 /// Whether a `Content-Type` value's media type is `text/event-stream` (compared
 /// case-insensitively; parameters such as `charset` are ignored).
 pub(crate) fn is_event_stream(content_type: &str) -> bool {
-    let media_type = content_type.split(';').next().unwrap_or_default();
-    media_type.trim().eq_ignore_ascii_case("text/event-stream")
+    let media_type = split_ascii(content_type, b';').next().unwrap_or_default();
+    media_type
+        .trim_ascii()
+        .eq_ignore_ascii_case("text/event-stream")
 }
 
 /// Parses a `Retry-After` value: delta-seconds, or an HTTP-date in the IMF-fixdate form
@@ -61,7 +64,7 @@ pub(crate) fn is_event_stream(content_type: &str) -> bool {
 /// RFC 850 and asctime forms are not recognised). A date is turned into a delay from
 /// `now_ms` (milliseconds since the Unix epoch); a date in the past means no wait.
 pub(crate) fn parse_retry_after(value: &str, now_ms: f64) -> Option<Duration> {
-    let value = value.trim();
+    let value = value.trim_ascii();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
         // Too many digits to fit: wait "forever" rather than not at all.
         return Some(Duration::from_secs(digits_value(value).unwrap_or(u64::MAX)));
@@ -90,7 +93,7 @@ fn parse_imf_fixdate(value: &str) -> Option<i64> {
             .flatten()
             .map(|n| n as i64)
     };
-    let mut parts = value.split(' ');
+    let mut parts = split_ascii(value, b' ');
     let weekday = parts.next()?;
     if weekday.len() != 4 || !weekday.ends_with(',') {
         return None;
@@ -99,7 +102,7 @@ fn parse_imf_fixdate(value: &str) -> Option<i64> {
     let month_name = parts.next()?;
     let month = MONTHS.iter().position(|m| *m == month_name)? as i64 + 1;
     let year = number(parts.next()?, 4)?;
-    let mut time = parts.next()?.split(':');
+    let mut time = split_ascii(parts.next()?, b':');
     let hour = number(time.next()?, 2)?;
     let minute = number(time.next()?, 2)?;
     let second = number(time.next()?, 2)?;

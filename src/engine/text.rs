@@ -9,18 +9,16 @@ use core::time::Duration;
 /// keeping the fragment in place. Pure string work, so it runs the same in browsers,
 /// workers and Node, and for relative URLs.
 pub(crate) fn with_query(url: &str, key: &str, value: &str) -> String {
-    // `split_once` rather than slicing at an index: no char-boundary panic path (and its
-    // formatting code) in the wasm.
-    let (rest, fragment) = match url.split_once('#') {
+    let (rest, fragment) = match split_once_ascii(url, b'#') {
         Some((rest, fragment)) => (rest, Some(fragment)),
         None => (url, None),
     };
-    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (path, query) = split_once_ascii(rest, b'?').unwrap_or((rest, ""));
     let mut out = String::with_capacity(url.len() + key.len() + value.len() + 2);
     out.push_str(path);
     out.push('?');
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let name = pair.split('=').next().unwrap_or_default();
+    for pair in split_ascii(query, b'&').filter(|p| !p.is_empty()) {
+        let name = split_ascii(pair, b'=').next().unwrap_or_default();
         if name != key {
             out.push_str(pair);
             out.push('&');
@@ -34,6 +32,35 @@ pub(crate) fn with_query(url: &str, key: &str, value: &str) -> String {
         out.push_str(fragment);
     }
     out
+}
+
+/// `text` split at each `delimiter`, an ASCII byte: the pieces `str::split` gives with that
+/// `char`. Byte by byte, because a `char` pattern decodes UTF-8 and links its searchers
+/// into the wasm, and an ASCII byte never occurs inside a multi-byte character (so every
+/// piece starts and ends on a character boundary).
+pub(crate) fn split_ascii(text: &str, delimiter: u8) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    core::iter::from_fn(move || {
+        let current = rest?;
+        match current.bytes().position(|b| b == delimiter) {
+            Some(at) => {
+                rest = current.get(at + 1..);
+                current.get(..at)
+            }
+            None => {
+                rest = None;
+                Some(current)
+            }
+        }
+    })
+}
+
+/// `text` split at its first `delimiter`, an ASCII byte, as `str::split_once` with that
+/// `char` (see [`split_ascii`]). `get` rather than indexing: no char-boundary panic path
+/// (and its formatting code) in the wasm.
+pub(crate) fn split_once_ascii(text: &str, delimiter: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().position(|b| b == delimiter)?;
+    Some((text.get(..at)?, text.get(at + 1..)?))
 }
 
 /// `text` in double quotes, with `"`, `\\` and ASCII control characters escaped, for error
@@ -106,8 +133,39 @@ fn percent_encode(text: &str, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use super::{decimal, quoted, whole_millis, with_query};
+    use super::{decimal, quoted, split_ascii, split_once_ascii, whole_millis, with_query};
+    use alloc::vec::Vec;
     use core::time::Duration;
+
+    #[test]
+    fn split_ascii_gives_the_pieces_of_str_split() {
+        let texts = [
+            "",
+            ",",
+            ",,",
+            "a",
+            "a,b",
+            ",a,",
+            "a,,b",
+            "é,€",
+            "😀,😀,",
+            " a , b ",
+            "no delimiter",
+        ];
+        for text in texts {
+            let want: Vec<&str> = text.split(',').collect();
+            assert_eq!(
+                split_ascii(text, b',').collect::<Vec<_>>(),
+                want,
+                "{text:?}"
+            );
+            assert_eq!(
+                split_once_ascii(text, b','),
+                text.split_once(','),
+                "{text:?}"
+            );
+        }
+    }
 
     #[test]
     fn whole_millis_is_as_millis_and_saturates() {
