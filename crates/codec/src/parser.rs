@@ -457,8 +457,9 @@ impl Parser {
                 }
             }
             Field::Id => {
-                // An id containing NULL is ignored entirely.
-                if !value.as_bytes().contains(&0) {
+                // An id containing NULL is ignored entirely. The `memchr` crate's search, which
+                // the parser already uses for `:`, rather than a second one from `core`.
+                if memchr::memchr(0, value.as_bytes()).is_none() {
                     self.id.clear();
                     self.id.push_str(value);
                     self.id_dirty = true;
