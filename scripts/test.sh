@@ -54,6 +54,7 @@ step "clippy (wasm32)"
 cargo clippy -p wasm-sse -p wasm-sse-codec -p wasm-sse-npm --lib --target wasm32-unknown-unknown -- -D warnings
 cargo clippy -p wasm-sse-npm --all-targets --features bench --target wasm32-unknown-unknown -- -D warnings # the benchmark's build
 cargo clippy -p wasm-sse --tests --target wasm32-unknown-unknown -- -D warnings
+cargo clippy -p wasm-sse --no-default-features --lib --target wasm32-unknown-unknown -- -D warnings # the npm package's build
 cargo clippy -p wasm-sse-hooks -p wasm-sse-leptos -p wasm-sse-yew -p leptos-app -p yew-app --all-targets --target wasm32-unknown-unknown -- -D warnings
 
 step "native tests"

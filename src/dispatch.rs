@@ -1,12 +1,15 @@
-//! Fan-out of events to subscribers: pure logic, tested natively.
+//! Fan-out of events to subscribers (the `streams` feature): pure logic, tested natively.
+//! The [`Filter`] that picks a subscriber's events also picks a handler's.
 //!
 //! Every subscriber owns the receiving half of an unbounded channel; the dispatcher keeps
 //! the sending halves. A subscriber that went away (its stream was dropped) is pruned on
-//! the next dispatch, and [`Dispatcher::close`] drops every sender so that all streams end.
+//! the next dispatch, and closing the dispatcher drops every sender so that all streams end.
 
 use alloc::string::String;
+#[cfg(feature = "streams")]
 use alloc::vec::Vec;
 
+#[cfg(feature = "streams")]
 use crate::channel::{unbounded, UnboundedReceiver, UnboundedSender};
 
 use crate::Event;
@@ -30,12 +33,14 @@ impl Filter {
 }
 
 /// The set of live subscribers of one client.
+#[cfg(feature = "streams")]
 #[derive(Debug, Default)]
 pub(crate) struct Dispatcher {
     subscribers: Vec<(Filter, UnboundedSender<Event>)>,
     closed: bool,
 }
 
+#[cfg(feature = "streams")]
 impl Dispatcher {
     /// Adds a subscriber. After [`close`](Self::close) the stream ends at once.
     pub(crate) fn subscribe(&mut self, filter: Filter) -> UnboundedReceiver<Event> {
@@ -77,7 +82,7 @@ impl Dispatcher {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "streams"))]
 mod tests {
     use futures::executor::block_on;
     use futures::StreamExt;

@@ -371,6 +371,7 @@ impl Driver {
         shared.closed = true;
         shared.role = None;
         shared.lifecycle.clear();
+        #[cfg(feature = "streams")]
         shared.dispatcher.close();
         let handlers = Rc::clone(&shared.handlers);
         drop(shared);

@@ -35,7 +35,9 @@ mod driver;
 
 pub use builder::{ClientBuilder, HeaderProvider, RetryHook};
 
-use crate::dispatch::{Dispatcher, Filter};
+#[cfg(feature = "streams")]
+use crate::dispatch::Dispatcher;
+use crate::dispatch::Filter;
 use crate::engine::reconnect::StopReason;
 use crate::engine::{
     CloseReason, Config, Engine, Lifecycle, PageSignal, ReadyState, ShareRole, TransportKind,
@@ -82,6 +84,7 @@ impl From<PageSignal> for Command {
 /// What the handle, the driver and the fast path share besides the engine.
 #[derive(Default)]
 struct Shared {
+    #[cfg(feature = "streams")]
     dispatcher: Dispatcher,
     lifecycle: Vec<UnboundedSender<Lifecycle>>,
     /// [`Client::close`] was called: the state reads `Closed` at once.
@@ -111,7 +114,9 @@ fn fast_path(engine: Rc<RefCell<Engine>>, shared: Rc<RefCell<Shared>>) -> Delive
     Rc::new(move |mut event| {
         if engine.borrow_mut().admit(&mut event) {
             let handlers = {
+                #[cfg_attr(not(feature = "streams"), allow(unused_mut))]
                 let mut shared = shared.borrow_mut();
+                #[cfg(feature = "streams")]
                 shared.dispatcher.dispatch(&event);
                 Rc::clone(&shared.handlers)
             };
@@ -310,11 +315,13 @@ impl Client {
         self.on(event_type, move |event| handler(decode_data(event), event))
     }
 
+    #[cfg(feature = "streams")]
     /// Every event, whatever its type, in arrival order. Ends when the client closes.
     pub fn events(&self) -> EventStream {
         EventStream(self.shared.borrow_mut().dispatcher.subscribe(Filter::All))
     }
 
+    #[cfg(feature = "streams")]
     /// The events of one type, in arrival order. Ends when the client closes.
     pub fn subscribe(&self, event_type: impl Into<String>) -> EventStream {
         let name = event_type.into();
@@ -445,11 +452,13 @@ impl Drop for Client {
     }
 }
 
+#[cfg(feature = "streams")]
 /// A stream of [`Event`]s from a [`Client`]; ends (`None`) when the client closes.
 #[must_use = "streams do nothing unless polled"]
 #[derive(Debug)]
 pub struct EventStream(UnboundedReceiver<Event>);
 
+#[cfg(feature = "streams")]
 impl Stream for EventStream {
     type Item = Event;
 
@@ -458,6 +467,7 @@ impl Stream for EventStream {
     }
 }
 
+#[cfg(feature = "streams")]
 impl FusedStream for EventStream {
     fn is_terminated(&self) -> bool {
         self.0.is_terminated()
