@@ -290,7 +290,8 @@ export class SseClient extends EventTarget {
         // Events are waiting: take them all at once, after the wasm has parsed the rest of
         // the chunk (see RawClient in crates/npm/src/bindings.rs).
         () => queueMicrotask(this.#takeEvents),
-        (change) => this.#onChange(change),
+        // Lifecycle changes are waiting: the same, a microtask later.
+        () => queueMicrotask(this.#takeChanges),
       );
       live.add(this);
     } catch (e) {
@@ -628,6 +629,10 @@ export class SseClient extends EventTarget {
   #dispatchError(error) {
     this.dispatchEvent(event('error', { error, message: error.message }));
   }
+
+  #takeChanges = () => {
+    for (const change of this.#raw?.takeChanges() ?? []) this.#onChange(change);
+  };
 
   #onChange(change) {
     if (!this.#raw) return;

@@ -11,15 +11,18 @@ use alloc::rc::{Rc, Weak};
 use core::cell::RefCell;
 
 use crate::dispatch::Filter;
-use crate::Event;
+use crate::{Event, Lifecycle};
 
 type Callback = Rc<RefCell<dyn FnMut(&Event)>>;
+type LifecycleCallback = Rc<RefCell<dyn FnMut(&Lifecycle)>>;
 
-/// The handlers of one client.
+/// The handlers of one client: of events, and of lifecycle changes (one numbering, so a
+/// [`Handler`] names one entry of either list).
 #[derive(Default)]
 pub(crate) struct Handlers {
     next_id: u64,
     list: Vec<(u64, Filter, Callback)>,
+    lifecycle: Vec<(u64, LifecycleCallback)>,
 }
 
 /// Shared ownership of a client's handlers.
@@ -39,6 +42,37 @@ pub(crate) fn add(
     Handler {
         handlers: Rc::downgrade(handlers),
         id,
+    }
+}
+
+/// Adds `callback` for lifecycle changes; the returned guard removes it when dropped.
+pub(crate) fn add_lifecycle(
+    handlers: &SharedHandlers,
+    callback: impl FnMut(&Lifecycle) + 'static,
+) -> Handler {
+    let mut list = handlers.borrow_mut();
+    list.next_id += 1;
+    let id = list.next_id;
+    list.lifecycle.push((id, Rc::new(RefCell::new(callback))));
+    Handler {
+        handlers: Rc::downgrade(handlers),
+        id,
+    }
+}
+
+/// Calls every lifecycle handler with `change`, in the order they were added, by the rules
+/// of [`call`].
+pub(crate) fn call_lifecycle(handlers: &SharedHandlers, change: &Lifecycle) {
+    let mut index = 0;
+    loop {
+        let callback = match handlers.borrow().lifecycle.get(index) {
+            Some((_, callback)) => Rc::clone(callback),
+            None => return,
+        };
+        if let Ok(mut callback) = callback.try_borrow_mut() {
+            callback(change);
+        }
+        index += 1;
     }
 }
 
@@ -65,7 +99,13 @@ pub(crate) fn call(handlers: &SharedHandlers, event: &Event) {
 
 /// Removes every handler (the client closed).
 pub(crate) fn clear(handlers: &SharedHandlers) {
-    let removed = core::mem::take(&mut handlers.borrow_mut().list);
+    let removed = {
+        let mut list = handlers.borrow_mut();
+        (
+            core::mem::take(&mut list.list),
+            core::mem::take(&mut list.lifecycle),
+        )
+    };
     drop(removed);
 }
 
@@ -92,8 +132,12 @@ impl Drop for Handler {
         if let Some(handlers) = self.handlers.upgrade() {
             let removed = {
                 let mut list = handlers.borrow_mut();
-                let at = list.list.iter().position(|(id, _, _)| *id == self.id);
-                at.map(|at| list.list.remove(at))
+                let event = list.list.iter().position(|(id, _, _)| *id == self.id);
+                let change = list.lifecycle.iter().position(|(id, _)| *id == self.id);
+                (
+                    event.map(|at| list.list.remove(at)),
+                    change.map(|at| list.lifecycle.remove(at)),
+                )
             };
             // Dropped outside the borrow: the callback's captures may own other handlers.
             drop(removed);
@@ -105,6 +149,7 @@ impl core::fmt::Debug for Handlers {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Handlers")
             .field("len", &self.list.len())
+            .field("lifecycle", &self.lifecycle.len())
             .finish()
     }
 }
@@ -165,5 +210,45 @@ mod tests {
         clear(&handlers);
         call(&handlers, &ev("c"));
         assert_eq!(*count.borrow(), 3);
+    }
+
+    #[test]
+    fn lifecycle_handlers_run_in_order_apart_from_event_handlers() {
+        let handlers = SharedHandlers::default();
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let l = Rc::clone(&log);
+        let events = add(&handlers, Filter::All, move |e| {
+            l.borrow_mut().push(format!("event {}", e.event_type))
+        });
+        let l = Rc::clone(&log);
+        let first = add_lifecycle(&handlers, move |c| {
+            l.borrow_mut().push(format!("first {}", c.name()))
+        });
+        let l = Rc::clone(&log);
+        let second = add_lifecycle(&handlers, move |c| {
+            l.borrow_mut().push(format!("second {}", c.name()))
+        });
+        let closed = Lifecycle::Closed {
+            reason: crate::CloseReason::Requested,
+        };
+        call_lifecycle(&handlers, &closed);
+        call(&handlers, &ev("tick"));
+        // Each guard removes its own entry, whichever list it is in.
+        drop(first);
+        call_lifecycle(&handlers, &closed);
+        drop(events);
+        call(&handlers, &ev("tick"));
+        clear(&handlers);
+        call_lifecycle(&handlers, &closed);
+        drop(second);
+        assert_eq!(
+            *log.borrow(),
+            [
+                "first closed",
+                "second closed",
+                "event tick",
+                "second closed"
+            ]
+        );
     }
 }

@@ -40,9 +40,9 @@ mod transport;
 mod typed;
 mod vocabulary;
 
+pub use client::{Client, ClientBuilder, HeaderProvider, RetryHook};
 #[cfg(feature = "streams")]
-pub use client::EventStream;
-pub use client::{Client, ClientBuilder, HeaderProvider, LifecycleStream, RetryHook};
+pub use client::{EventStream, LifecycleStream};
 pub use engine::reconnect;
 pub use engine::{CloseReason, Lifecycle, Method, ReadyState, ShareRole, TransportKind};
 pub use error::Error;

@@ -112,6 +112,16 @@ async fn reconnects_after_drops_delivering_every_event_once_in_order() {
         .connect()
         .unwrap();
     let lifecycle = client.lifecycle();
+    // A lifecycle handler sees what the stream sees, as it happens, and may use the client:
+    // nothing of it is borrowed meanwhile (a `RefCell` would panic here otherwise).
+    let client = std::rc::Rc::new(client);
+    let weak = std::rc::Rc::downgrade(&client);
+    let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let s = std::rc::Rc::clone(&seen);
+    let _handler = client.on_lifecycle(move |change| {
+        let state = weak.upgrade().map(|c| (c.ready_state(), c.last_event_id()));
+        s.borrow_mut().push((change.clone(), state.is_some()));
+    });
     let events: Vec<Event> = within(15, client.events().take(10).collect()).await;
     let got: Vec<(&str, &str)> = events
         .iter()
@@ -132,6 +142,15 @@ async fn reconnects_after_drops_delivering_every_event_once_in_order() {
         .filter(|c| matches!(c, Lifecycle::Reconnecting { .. }))
         .count();
     assert!(drops >= 3, "expected at least 3 reconnects: {changes:?}");
+    let seen: Vec<(Lifecycle, bool)> = seen.take();
+    assert_eq!(
+        seen.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>(),
+        changes
+    );
+    assert!(
+        seen.iter().all(|(_, read)| *read),
+        "the handler read the client's state"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -250,7 +250,7 @@ impl Driver {
                     self.reports = None;
                     self.pending = None;
                 }
-                Action::Emit(change) => self.shared.borrow_mut().emit(change),
+                Action::Emit(change) => self.emit(&change),
                 Action::AskRetry(failure) => {
                     // Asked with nothing borrowed: the hook may use the client.
                     let hook = self.options.retry_hook.clone();
@@ -265,9 +265,7 @@ impl Driver {
     /// follower's channel, the leader's own connection, none).
     fn share_changed(&mut self, role: Option<ShareRole>) -> Option<Input> {
         let previous = core::mem::replace(&mut self.shared.borrow_mut().role, role);
-        self.shared
-            .borrow_mut()
-            .emit(Lifecycle::Shared { role, previous });
+        self.emit(&Lifecycle::Shared { role, previous });
         if let Some((kind, request)) = self.undecided.take() {
             return match role {
                 None => {
@@ -290,6 +288,19 @@ impl Driver {
         // A connection under way belongs to the old role: the engine drops it and asks for
         // a new one, resuming after the last event delivered.
         (self.live.is_some() || self.pending.is_some()).then_some(Input::Reconnect)
+    }
+
+    /// Tells the lifecycle streams and handlers about `change`; the handlers run with
+    /// nothing borrowed.
+    fn emit(&self, change: &Lifecycle) {
+        let handlers = {
+            #[cfg_attr(not(feature = "streams"), allow(unused_mut))]
+            let mut shared = self.shared.borrow_mut();
+            #[cfg(feature = "streams")]
+            shared.emit(change);
+            Rc::clone(&shared.handlers)
+        };
+        handlers::call_lifecycle(&handlers, change);
     }
 
     /// Receives the leader's events from the channel, as a connection.
@@ -370,9 +381,11 @@ impl Driver {
         let mut shared = self.shared.borrow_mut();
         shared.closed = true;
         shared.role = None;
-        shared.lifecycle.clear();
         #[cfg(feature = "streams")]
-        shared.dispatcher.close();
+        {
+            shared.lifecycle.clear();
+            shared.dispatcher.close();
+        }
         let handlers = Rc::clone(&shared.handlers);
         drop(shared);
         handlers::clear(&handlers);

@@ -16,24 +16,25 @@
 
 use alloc::borrow::ToOwned;
 use alloc::string::String;
+#[cfg(feature = "streams")]
 use alloc::vec::Vec;
 
 use alloc::rc::Rc;
 use core::cell::RefCell;
 use core::fmt;
-use core::pin::Pin;
-use core::task::{Context, Poll};
 
-use crate::channel::{unbounded, UnboundedReceiver, UnboundedSender};
-use futures::stream::FusedStream;
-use futures::{Stream, StreamExt};
+use crate::channel::{unbounded, UnboundedSender};
 #[cfg(feature = "std")]
 use serde::de::DeserializeOwned;
 
 mod builder;
 mod driver;
+#[cfg(feature = "streams")]
+mod streams;
 
 pub use builder::{ClientBuilder, HeaderProvider, RetryHook};
+#[cfg(feature = "streams")]
+pub use streams::{EventStream, LifecycleStream};
 
 #[cfg(feature = "streams")]
 use crate::dispatch::Dispatcher;
@@ -86,6 +87,7 @@ impl From<PageSignal> for Command {
 struct Shared {
     #[cfg(feature = "streams")]
     dispatcher: Dispatcher,
+    #[cfg(feature = "streams")]
     lifecycle: Vec<UnboundedSender<Lifecycle>>,
     /// [`Client::close`] was called: the state reads `Closed` at once.
     closing: bool,
@@ -98,13 +100,6 @@ struct Shared {
     error_body: Option<String>,
     /// This client's part in the sharing of its stream.
     role: Option<ShareRole>,
-}
-
-impl Shared {
-    fn emit(&mut self, change: Lifecycle) {
-        self.lifecycle
-            .retain(|tx| tx.unbounded_send(change.clone()).is_ok());
-    }
 }
 
 /// The transports' fast path for events (see [`Sink`](crate::transport::Sink)): through the
@@ -315,25 +310,6 @@ impl Client {
         self.on(event_type, move |event| handler(decode_data(event), event))
     }
 
-    #[cfg(feature = "streams")]
-    /// Every event, whatever its type, in arrival order. Ends when the client closes.
-    pub fn events(&self) -> EventStream {
-        EventStream(self.shared.borrow_mut().dispatcher.subscribe(Filter::All))
-    }
-
-    #[cfg(feature = "streams")]
-    /// The events of one type, in arrival order. Ends when the client closes.
-    pub fn subscribe(&self, event_type: impl Into<String>) -> EventStream {
-        let name = event_type.into();
-        self.listen_for(name.clone());
-        EventStream(
-            self.shared
-                .borrow_mut()
-                .dispatcher
-                .subscribe(Filter::Type(name)),
-        )
-    }
-
     #[cfg(feature = "std")]
     /// The events of one type with their data decoded as JSON into `T`.
     ///
@@ -372,14 +348,13 @@ impl Client {
         TypedStream::new(self.events(), variants)
     }
 
-    /// Changes of the connection's state, from now on. Ends after [`Lifecycle::Closed`].
-    pub fn lifecycle(&self) -> LifecycleStream {
-        let (tx, rx) = unbounded();
-        let mut shared = self.shared.borrow_mut();
-        if !shared.closed {
-            shared.lifecycle.push(tx);
-        }
-        LifecycleStream(rx)
+    /// Calls `handler` with every change of the connection's state from now on,
+    /// synchronously, as the client makes it, until the returned [`Handler`] is dropped or
+    /// the client closes (the last change is [`Lifecycle::Closed`]). Nothing of the client
+    /// is borrowed while it runs: it may use the client.
+    pub fn on_lifecycle(&self, handler: impl FnMut(&Lifecycle) + 'static) -> Handler {
+        let handlers = Rc::clone(&self.shared.borrow().handlers);
+        handlers::add_lifecycle(&handlers, handler)
     }
 
     /// Makes sure events of type `name` reach [`events`](Self::events) and
@@ -449,47 +424,6 @@ impl Client {
 impl Drop for Client {
     fn drop(&mut self) {
         self.close();
-    }
-}
-
-#[cfg(feature = "streams")]
-/// A stream of [`Event`]s from a [`Client`]; ends (`None`) when the client closes.
-#[must_use = "streams do nothing unless polled"]
-#[derive(Debug)]
-pub struct EventStream(UnboundedReceiver<Event>);
-
-#[cfg(feature = "streams")]
-impl Stream for EventStream {
-    type Item = Event;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
-        self.0.poll_next_unpin(cx)
-    }
-}
-
-#[cfg(feature = "streams")]
-impl FusedStream for EventStream {
-    fn is_terminated(&self) -> bool {
-        self.0.is_terminated()
-    }
-}
-
-/// A stream of [`Lifecycle`] changes; ends after [`Lifecycle::Closed`].
-#[must_use = "streams do nothing unless polled"]
-#[derive(Debug)]
-pub struct LifecycleStream(UnboundedReceiver<Lifecycle>);
-
-impl Stream for LifecycleStream {
-    type Item = Lifecycle;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Lifecycle>> {
-        self.0.poll_next_unpin(cx)
-    }
-}
-
-impl FusedStream for LifecycleStream {
-    fn is_terminated(&self) -> bool {
-        self.0.is_terminated()
     }
 }
 

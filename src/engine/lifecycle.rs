@@ -22,7 +22,8 @@ pub enum ReadyState {
     Closed,
 }
 
-/// A change in the connection's life, from [`Client::lifecycle`](crate::Client::lifecycle).
+/// A change in the connection's life, for [`Client::on_lifecycle`](crate::Client::on_lifecycle)
+/// handlers and the `Client::lifecycle` stream.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Lifecycle {

@@ -1,8 +1,8 @@
 //! The npm package's wasm API (the benchmark's entry points are in `bench.rs`).
 //!
 //! The exports are deliberately lean: [`RawClient`] owns a Rust [`Client`] (connection,
-//! reconnection, parsing, dedupe) and reports events and lifecycle changes to two plain JS
-//! callbacks. The ergonomic, `EventSource`-compatible `SseClient` (listeners, `onX`
+//! reconnection, parsing, dedupe) and tells two plain JS callbacks when events and lifecycle
+//! changes are waiting. The ergonomic, `EventSource`-compatible `SseClient` (listeners, `onX`
 //! properties, async iterators, JSON decoding, `AbortSignal`) is written in JavaScript
 //! (`npm/client.js`) on top of it, where that code is smaller than in wasm.
 // `#[wasm_bindgen]` expands to `unsafe` blocks; this module holds no hand-written unsafe code.
@@ -16,7 +16,6 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 use core::time::Duration;
 
-use futures::{FutureExt, StreamExt};
 use js_sys::{Array, Function, Object, Promise, Reflect, Uint32Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -60,8 +59,8 @@ pub fn test_panic(later: bool) {
 /// * `onPending()` runs when events start waiting (synchronously, in the task that delivered
 ///   the first of them); JS then takes every event waiting with [`RawClient::take_events`],
 ///   once per chunk of the stream rather than once per event.
-/// * `onChange(change)` receives every [`Lifecycle`] change as an array whose first item
-///   names it (see `npm/client.js` for the layout).
+/// * `onChange()` runs when lifecycle changes start waiting (synchronously, as the client
+///   makes the first of them); JS then takes them all with [`RawClient::take_changes`].
 ///
 /// The ready state and the transport have no getters: `npm/client.js` follows them from the
 /// `onChange` arrays, and each export costs wasm and glue. There is no `close()` either:
@@ -71,7 +70,17 @@ pub fn test_panic(later: bool) {
 pub struct RawClient {
     client: Client,
     pending: Rc<RefCell<Pending>>,
-    _handler: Handler,
+    changes: Rc<RefCell<Changes>>,
+    /// The event handler and the lifecycle handler.
+    _handlers: [Handler; 2],
+}
+
+/// The lifecycle changes not yet taken by JS, encoded.
+#[derive(Default)]
+struct Changes {
+    waiting: Array,
+    /// The last change waiting is a `Reconnecting`.
+    reconnecting: bool,
 }
 
 #[wasm_bindgen]
@@ -98,28 +107,31 @@ impl RawClient {
                 let _ = on_pending.call0(&JsValue::NULL);
             }
         });
-        let mut changes = client.lifecycle();
-        wasm_bindgen_futures::spawn_local(async move {
-            while let Some(change) = changes.next().await {
-                // A failure the policy stops on is followed at once by `Closed`: report the
-                // pair once, as the close (an `EventSource` fires one error when it fails).
-                if let Lifecycle::Reconnecting { .. } = change {
-                    if let Some(next) = changes.next().now_or_never() {
-                        let Some(next) = next else { break };
-                        if !matches!(next, Lifecycle::Closed { .. }) {
-                            let _ = on_change.call1(&JsValue::NULL, &encode(&change));
-                        }
-                        let _ = on_change.call1(&JsValue::NULL, &encode(&next));
-                        continue;
-                    }
-                }
-                let _ = on_change.call1(&JsValue::NULL, &encode(&change));
+        let changes = Rc::new(RefCell::new(Changes::default()));
+        let queued = Rc::clone(&changes);
+        let lifecycle = client.on_lifecycle(move |change| {
+            let mut queued = queued.borrow_mut();
+            let after_reconnecting = core::mem::replace(
+                &mut queued.reconnecting,
+                matches!(change, Lifecycle::Reconnecting { .. }),
+            );
+            // A failure the policy stops on is followed at once by `Closed`: report the pair
+            // once, as the close (an `EventSource` fires one error when it fails).
+            if after_reconnecting && matches!(change, Lifecycle::Closed { .. }) {
+                queued.waiting.pop();
+            }
+            queued.waiting.push(&encode(change));
+            if queued.waiting.length() == 1 {
+                drop(queued);
+                // The JS side never throws (it only schedules the taking).
+                let _ = on_change.call0(&JsValue::NULL);
             }
         });
         Ok(RawClient {
             client,
             pending,
-            _handler: handler,
+            changes,
+            _handlers: [handler, lifecycle],
         })
     }
 
@@ -135,6 +147,15 @@ impl RawClient {
         );
         pending.clear();
         taken
+    }
+
+    /// Takes the lifecycle changes waiting, each as an array whose first item names it (see
+    /// [`encode`]), in order.
+    #[wasm_bindgen(js_name = takeChanges)]
+    pub fn take_changes(&self) -> Array {
+        let mut changes = self.changes.borrow_mut();
+        changes.reconnecting = false;
+        core::mem::replace(&mut changes.waiting, Array::new())
     }
 
     /// `[status, headers]` of the last response accepted (see [`Client::response`]), or
