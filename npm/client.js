@@ -630,6 +630,7 @@ export class SseClient extends EventTarget {
     this.dispatchEvent(event('error', { error, message: error.message }));
   }
 
+  /** Handles the lifecycle changes the wasm made since the last call, in order. */
   #takeChanges = () => {
     for (const change of this.#raw?.takeChanges() ?? []) this.#onChange(change);
   };
