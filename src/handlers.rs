@@ -13,20 +13,36 @@ use core::cell::RefCell;
 use crate::dispatch::Filter;
 use crate::{Event, Lifecycle};
 
-type Callback = Rc<RefCell<dyn FnMut(&Event)>>;
+type EventCallback = Rc<RefCell<dyn FnMut(&Event)>>;
 type LifecycleCallback = Rc<RefCell<dyn FnMut(&Lifecycle)>>;
 
-/// The handlers of one client: of events, and of lifecycle changes (one numbering, so a
-/// [`Handler`] names one entry of either list).
+/// A handler: of the events its filter matches, or of lifecycle changes.
+enum Callback {
+    Event(Filter, EventCallback),
+    Lifecycle(LifecycleCallback),
+}
+
+/// The handlers of one client, of events and of lifecycle changes, in the order they were
+/// added (one list: one walk, one removal).
 #[derive(Default)]
 pub(crate) struct Handlers {
     next_id: u64,
-    list: Vec<(u64, Filter, Callback)>,
-    lifecycle: Vec<(u64, LifecycleCallback)>,
+    list: Vec<(u64, Callback)>,
 }
 
 /// Shared ownership of a client's handlers.
 pub(crate) type SharedHandlers = Rc<RefCell<Handlers>>;
+
+fn push(handlers: &SharedHandlers, callback: Callback) -> Handler {
+    let mut list = handlers.borrow_mut();
+    list.next_id += 1;
+    let id = list.next_id;
+    list.list.push((id, callback));
+    Handler {
+        handlers: Rc::downgrade(handlers),
+        id,
+    }
+}
 
 /// Adds `callback` for `filter`; the returned guard removes it when dropped.
 pub(crate) fn add(
@@ -34,15 +50,10 @@ pub(crate) fn add(
     filter: Filter,
     callback: impl FnMut(&Event) + 'static,
 ) -> Handler {
-    let mut list = handlers.borrow_mut();
-    list.next_id += 1;
-    let id = list.next_id;
-    list.list
-        .push((id, filter, Rc::new(RefCell::new(callback))));
-    Handler {
-        handlers: Rc::downgrade(handlers),
-        id,
-    }
+    push(
+        handlers,
+        Callback::Event(filter, Rc::new(RefCell::new(callback))),
+    )
 }
 
 /// Adds `callback` for lifecycle changes; the returned guard removes it when dropped.
@@ -50,14 +61,10 @@ pub(crate) fn add_lifecycle(
     handlers: &SharedHandlers,
     callback: impl FnMut(&Lifecycle) + 'static,
 ) -> Handler {
-    let mut list = handlers.borrow_mut();
-    list.next_id += 1;
-    let id = list.next_id;
-    list.lifecycle.push((id, Rc::new(RefCell::new(callback))));
-    Handler {
-        handlers: Rc::downgrade(handlers),
-        id,
-    }
+    push(
+        handlers,
+        Callback::Lifecycle(Rc::new(RefCell::new(callback))),
+    )
 }
 
 /// Calls every lifecycle handler with `change`, in the order they were added, by the rules
@@ -65,11 +72,12 @@ pub(crate) fn add_lifecycle(
 pub(crate) fn call_lifecycle(handlers: &SharedHandlers, change: &Lifecycle) {
     let mut index = 0;
     loop {
-        let callback = match handlers.borrow().lifecycle.get(index) {
-            Some((_, callback)) => Rc::clone(callback),
+        let callback = match handlers.borrow().list.get(index) {
+            Some((_, Callback::Lifecycle(callback))) => Some(Rc::clone(callback)),
+            Some(_) => None,
             None => return,
         };
-        if let Ok(mut callback) = callback.try_borrow_mut() {
+        if let Some(Ok(mut callback)) = callback.as_ref().map(|c| c.try_borrow_mut()) {
             callback(change);
         }
         index += 1;
@@ -80,18 +88,16 @@ pub(crate) fn call_lifecycle(handlers: &SharedHandlers, change: &Lifecycle) {
 pub(crate) fn call(handlers: &SharedHandlers, event: &Event) {
     let mut index = 0;
     loop {
-        let callback = {
-            let list = handlers.borrow();
-            let Some((_, filter, callback)) = list.list.get(index) else {
-                return;
-            };
-            filter.matches(event).then(|| Rc::clone(callback))
-        };
-        if let Some(callback) = callback {
-            // A handler cannot be running already: events arrive one browser task at a time.
-            if let Ok(mut callback) = callback.try_borrow_mut() {
-                callback(event);
+        let callback = match handlers.borrow().list.get(index) {
+            Some((_, Callback::Event(filter, callback))) if filter.matches(event) => {
+                Some(Rc::clone(callback))
             }
+            Some(_) => None,
+            None => return,
+        };
+        // A handler cannot be running already: events arrive one browser task at a time.
+        if let Some(Ok(mut callback)) = callback.as_ref().map(|c| c.try_borrow_mut()) {
+            callback(event);
         }
         index += 1;
     }
@@ -99,13 +105,7 @@ pub(crate) fn call(handlers: &SharedHandlers, event: &Event) {
 
 /// Removes every handler (the client closed).
 pub(crate) fn clear(handlers: &SharedHandlers) {
-    let removed = {
-        let mut list = handlers.borrow_mut();
-        (
-            core::mem::take(&mut list.list),
-            core::mem::take(&mut list.lifecycle),
-        )
-    };
+    let removed = core::mem::take(&mut handlers.borrow_mut().list);
     drop(removed);
 }
 
@@ -132,12 +132,8 @@ impl Drop for Handler {
         if let Some(handlers) = self.handlers.upgrade() {
             let removed = {
                 let mut list = handlers.borrow_mut();
-                let event = list.list.iter().position(|(id, _, _)| *id == self.id);
-                let change = list.lifecycle.iter().position(|(id, _)| *id == self.id);
-                (
-                    event.map(|at| list.list.remove(at)),
-                    change.map(|at| list.lifecycle.remove(at)),
-                )
+                let at = list.list.iter().position(|(id, _)| *id == self.id);
+                at.map(|at| list.list.remove(at))
             };
             // Dropped outside the borrow: the callback's captures may own other handlers.
             drop(removed);
@@ -149,7 +145,6 @@ impl core::fmt::Debug for Handlers {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Handlers")
             .field("len", &self.list.len())
-            .field("lifecycle", &self.lifecycle.len())
             .finish()
     }
 }
