@@ -17,6 +17,15 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! ## Features
+//!
+//! - `std` (default): typed decoding (`on_json`, `subscribe_json`, `typed`, with serde),
+//!   `Send` streams and std's panic handling; includes `streams`.
+//! - `streams`: the streams, `events`, `subscribe` and `lifecycle`. Handlers (`on`,
+//!   `on_any`, `on_lifecycle`) need no feature.
+//!
+//! Without default features the crate is `no_std` + `alloc`, as the npm package builds it.
 
 // Without `std` (the npm package's wasm): `core` + `alloc` only (see the `std` feature).
 #![cfg_attr(not(feature = "std"), no_std)]
