@@ -12,6 +12,17 @@ import { createParser } from '/pkg/eventsource-parser.js';
 import { count, runRounds } from './rounds.js';
 
 const stream = new URLSearchParams(location.search).get('stream') ?? '/bench/stream';
+// `memory=1` (run.mjs --in-memory): the fetch-based JS contenders read the stream from memory
+// instead of the dev server, in 64 KiB chunks, so that neither the server nor Chromium's
+// network process shares the machine's cores with the page: what is timed is the client.
+const memory = new URLSearchParams(location.search).get('memory') === '1';
+let recorded;
+const inMemory = () => new Response(new ReadableStream({
+  start(controller) {
+    for (let at = 0; at < recorded.length; at += 65536) controller.enqueue(recorded.subarray(at, at + 65536));
+    controller.close();
+  },
+}), { headers: { 'content-type': 'text/event-stream' } });
 
 // The baseline: the browser's EventSource with a JS handler decoding each payload.
 function rawEventSource(url, readId = false) {
@@ -42,7 +53,7 @@ function rawEventSource(url, readId = false) {
 async function fetchEventsourceParser(url) {
   const start = performance.now();
   const controller = new AbortController();
-  const response = await fetch(url, {
+  const response = memory ? inMemory() : await fetch(url, {
     signal: controller.signal,
     headers: { accept: 'text/event-stream' },
   });
@@ -97,7 +108,8 @@ async function jsonBatchLongPoll(url) {
 function npmSseClient(url, transport, standard = false) {
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const client = new npm.SseClient(url, { transport, reconnect: { maxRetries: 0 } });
+    const fetch = memory ? async () => inMemory() : undefined;
+    const client = new npm.SseClient(url, { transport, reconnect: { maxRetries: 0 }, fetch });
     let seen = 0;
     let checksum = 0;
     const handle = (tick) => {
@@ -151,10 +163,18 @@ const contenders = {
   'fetch, read bytes only (no parsing)': (url) => fetchBytesOnly(url),
 };
 
+if (memory) {
+  // Only the contenders that read a fetch `Response` can read one from memory.
+  for (const name of Object.keys(contenders)) {
+    if (!/^(fetch \+ eventsource-parser|wasm-sse npm SseClient over fetch)/.test(name)) delete contenders[name];
+  }
+}
+
 await runRounds(
   Object.fromEntries(Object.entries(contenders).map(([name, run]) => [name, (round) => run(`${stream}?round=${round}`)])),
   async () => {
     await small.default({ module_or_path: '/pkg/wasm_sse_bg.wasm' });
     await fast.default({ module_or_path: '/pkg/speed/wasm_sse_bg.wasm' });
+    if (memory) recorded = new Uint8Array(await (await fetch(`${stream}?hold=0`)).arrayBuffer());
   },
 );

@@ -2,11 +2,14 @@
 // wasm-sse over each of its three transports, by fetch + eventsource-parser and by a
 // JSON-batch long-poll loop, in one headless Chromium run, all reading the same stream.
 //
-//   node bench/client/run.mjs [--count 200000] [--rounds 3] [--only REGEX] [--dispatch]
+//   node bench/client/run.mjs [--count 200000] [--rounds 3] [--only REGEX] [--dispatch | --in-memory]
 //
 // `--only` runs just the contenders whose names match REGEX (the goal ratios then print
 // only where both sides ran). `--dispatch` runs the EventSource listeners alone instead,
-// without the network (dispatch.js).
+// without the network (dispatch.js). `--in-memory` runs only the contenders that read a
+// fetch `Response` (eventsource-parser and the npm `SseClient` over fetch), each reading the
+// recorded stream from memory: the client's own cost, without the dev server and Chromium's
+// network process on the same cores.
 //
 // Builds the npm crate's wasm (crates/npm) with its `bench` feature, records a stream of small JSON events, serves it
 // with the dev server (long polls answer batches of 1000 events), opens the page in Chromium
@@ -25,6 +28,7 @@ const arg = (name, fallback) => {
 };
 const count = arg('count', 200000);
 const dispatch = process.argv.includes('--dispatch');
+const memory = process.argv.includes('--in-memory');
 const rounds = arg('rounds', 3);
 const root = new URL('../..', import.meta.url).pathname;
 const tmp = join(root, '.tmp', 'bench-client');
@@ -73,7 +77,7 @@ const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt > 0 ? `&only=${encodeURIComponent(process.argv[onlyAt + 1])}` : '';
 // `--expose-gc`: the page collects the garbage of one contender before timing the next, so
 // that none pays for another's (the JS contenders leave far more than the wasm ones).
-const chromium = openPage(`${base}/${dispatch ? 'dispatch' : 'index'}.html?count=${count}&rounds=${rounds}${only}`,
+const chromium = openPage(`${base}/${dispatch ? 'dispatch' : 'index'}.html?count=${count}&rounds=${rounds}${only}${memory ? '&memory=1' : ''}`,
   ['--js-flags=--expose-gc']);
 
 try {
@@ -95,7 +99,8 @@ try {
   const rows = result.names.map((name) => [name, rates[name]]);
   const baseline = rows[0][1];
   console.log(`\n${result.userAgent.match(/Chrom\w*\/[\d.]+/)?.[0] ?? 'Chromium'}, ${count} small JSON events, ` +
-    `median of ${rounds} interleaved rounds, typed decode on every side, long-poll batches of ${batch}`);
+    `median of ${rounds} interleaved rounds, typed decode on every side, ` +
+    (memory ? 'read from memory' : `long-poll batches of ${batch}`));
   console.log(`${'contender'.padEnd(52)} ${'events/s'.padStart(12)} ${`vs ${rows[0][0] === 'EventSource + JS handler (raw)' ? 'raw' : 'first'}`.padStart(8)}`);
   for (const [name, rate] of rows) {
     console.log(`${name.padEnd(52)} ${Math.round(rate).toLocaleString('en-US').padStart(12)} ${(rate / baseline).toFixed(2).padStart(7)}x`);
@@ -111,7 +116,7 @@ try {
       line(`wasm-sse${build} / JS listener`, wasm, 'JS listener (raw EventSource handler)');
       line(`wasm-sse${build} / JS listener reading lastEventId`, wasm, 'JS listener reading lastEventId');
     }
-  } else {
+  } else if (!memory) {
     const raw = 'EventSource + JS handler (raw)';
     const rawId = 'EventSource + JS handler reading lastEventId';
     for (const build of ['', ', opt-level 3']) {
@@ -126,6 +131,8 @@ try {
         'JSON-batch long-poll loop + JS handler', ' (goal 2x)');
       line('over fetch / raw EventSource', `wasm-sse over fetch, Rust handler${build}`, raw);
     }
+  }
+  if (!dispatch) {
     console.log('\nthe npm package from JS (opt-level "z", as published):');
     const parser = 'fetch + eventsource-parser + JS handler';
     line('SseClient over fetch, on() / fetch + eventsource-parser', 'wasm-sse npm SseClient over fetch, on()', parser,
