@@ -1,6 +1,6 @@
-//! Synchronous handlers: callbacks run inside the transport's own callback, in the same
-//! browser task as the event (like `EventSource` listeners), with no stream and no task
-//! switch in between.
+//! Synchronous handlers: event handlers run inside the transport's own callback, in the
+//! same browser task as the event (like `EventSource` listeners), and lifecycle handlers in
+//! the driver as it makes each change, with no stream and no task switch in between.
 //!
 //! Handlers may add or remove handlers and close the client while they run: the list is
 //! walked by index and never borrowed while a handler runs.
