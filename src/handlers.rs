@@ -67,40 +67,50 @@ pub(crate) fn add_lifecycle(
     )
 }
 
-/// Calls every lifecycle handler with `change`, in the order they were added, by the rules
-/// of [`call`].
-pub(crate) fn call_lifecycle(handlers: &SharedHandlers, change: &Lifecycle) {
+/// Calls, in the order they were added, the handlers `pick` selects (returning their
+/// callback) with `run`. The list is walked by index and never borrowed while a handler
+/// runs, so a handler may add or remove handlers and close the client.
+fn walk<C: ?Sized>(
+    handlers: &SharedHandlers,
+    pick: impl Fn(&Callback) -> Option<Rc<RefCell<C>>>,
+    mut run: impl FnMut(&mut C),
+) {
     let mut index = 0;
     loop {
         let callback = match handlers.borrow().list.get(index) {
-            Some((_, Callback::Lifecycle(callback))) => Some(Rc::clone(callback)),
-            Some(_) => None,
+            Some((_, callback)) => pick(callback),
             None => return,
         };
+        // A handler cannot be running already: events and changes arrive one at a time.
         if let Some(Ok(mut callback)) = callback.as_ref().map(|c| c.try_borrow_mut()) {
-            callback(change);
+            run(&mut *callback);
         }
         index += 1;
     }
 }
 
+/// Calls every lifecycle handler with `change`, in the order they were added.
+pub(crate) fn call_lifecycle(handlers: &SharedHandlers, change: &Lifecycle) {
+    walk(
+        handlers,
+        |callback| match callback {
+            Callback::Lifecycle(callback) => Some(Rc::clone(callback)),
+            Callback::Event(..) => None,
+        },
+        |callback| callback(change),
+    );
+}
+
 /// Calls every handler whose filter matches `event`, in the order they were added.
 pub(crate) fn call(handlers: &SharedHandlers, event: &Event) {
-    let mut index = 0;
-    loop {
-        let callback = match handlers.borrow().list.get(index) {
-            Some((_, Callback::Event(filter, callback))) if filter.matches(event) => {
-                Some(Rc::clone(callback))
-            }
-            Some(_) => None,
-            None => return,
-        };
-        // A handler cannot be running already: events arrive one browser task at a time.
-        if let Some(Ok(mut callback)) = callback.as_ref().map(|c| c.try_borrow_mut()) {
-            callback(event);
-        }
-        index += 1;
-    }
+    walk(
+        handlers,
+        |callback| match callback {
+            Callback::Event(filter, callback) if filter.matches(event) => Some(Rc::clone(callback)),
+            _ => None,
+        },
+        |callback| callback(event),
+    );
 }
 
 /// Removes every handler (the client closed).
