@@ -65,6 +65,8 @@ step "docs (warnings are errors: broken intra-doc links too)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --lib -p wasm-sse -p wasm-sse-codec -p wasm-sse-devserver
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p wasm-sse -p wasm-sse-hooks -p wasm-sse-leptos -p wasm-sse-yew \
   --target wasm32-unknown-unknown
+# The crate without its default features (the npm package's build): its links hold there too.
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p wasm-sse --no-default-features --target wasm32-unknown-unknown
 
 step "docs check: links and anchors resolve, the testing guide's code is the code of its tests"
 node scripts/check-docs.mjs

@@ -178,9 +178,10 @@ impl ClientBuilder {
     /// Event types to listen for from the start, besides `message`. Default: none.
     ///
     /// The browser's `EventSource` only delivers named events to listeners registered for
-    /// that name. [`Client::subscribe`] registers its name by itself, so this is only needed
-    /// for named events that [`Client::events`] should see; the other transports see every
-    /// event anyway.
+    /// that name. [`Client::on`] registers its name by itself (as do `Client::subscribe` and
+    /// `Client::on_json`, with the `streams` and `std` features), so this is only needed for
+    /// named events that [`Client::on_any`] (or the `Client::events` stream) should see; the
+    /// other transports see every event anyway.
     pub fn event_types<I, S>(mut self, names: I) -> Self
     where
         I: IntoIterator<Item = S>,

@@ -357,10 +357,10 @@ impl Client {
         handlers::add_lifecycle(&handlers, handler)
     }
 
-    /// Makes sure events of type `name` reach [`events`](Self::events) and
-    /// [`on_any`](Self::on_any): the browser's `EventSource` delivers named events only to
-    /// listeners registered for the name. [`on`](Self::on), [`subscribe`](Self::subscribe)
-    /// and [`typed`](Self::typed) register their names by themselves.
+    /// Makes sure events of type `name` reach [`on_any`](Self::on_any) (and the `events`
+    /// stream, with the `streams` feature): the browser's `EventSource` delivers named events
+    /// only to listeners registered for the name. [`on`](Self::on) registers its name by
+    /// itself, as do `subscribe` and `typed` (features `streams` and `std`).
     pub fn listen_for(&self, name: String) {
         let _ = self.commands.unbounded_send(Command::Listen(name));
     }
