@@ -4,6 +4,8 @@
 #
 # For tests: WASM_SSE_DIST=DIR builds into DIR instead of dist/, and WASM_SSE_FEATURES adds
 # cargo features of crates/npm (`test-panic`: a hidden export that panics; never published).
+# For the client benchmark: WASM_SSE_PROFILE=wasm-speed builds with opt-level 3 and runs
+# wasm-opt -O3 instead of -Oz (never published).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -11,13 +13,19 @@ bash scripts/setup.sh build
 
 out=${WASM_SSE_DIST:-dist}
 export WASM_SSE_DIST=$out
-cargo build --lib --target wasm32-unknown-unknown --profile wasm-release -p wasm-sse-npm \
+profile=${WASM_SSE_PROFILE:-wasm-release}
+case $profile in
+  wasm-release) opt=(-Oz --converge) ;;
+  wasm-speed) opt=(-O3) ;;
+  *) echo "WASM_SSE_PROFILE: wasm-release or wasm-speed, not $profile" >&2; exit 2 ;;
+esac
+cargo build --lib --target wasm32-unknown-unknown --profile "$profile" -p wasm-sse-npm \
   ${WASM_SSE_FEATURES:+--features "$WASM_SSE_FEATURES"}
 rm -rf "$out" && mkdir -p "$out"
 # `--encode-into always`: no fallback for engines without `TextEncoder.encodeInto`, which all
 # engines that run this wasm (it needs reference types) have.
 wasm-bindgen --target web --encode-into always --out-dir "$out" --out-name wasm_sse \
-  "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm-release/wasm_sse_npm.wasm"
+  "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/$profile/wasm_sse_npm.wasm"
 # The features rustc enables by default for wasm32-unknown-unknown, so wasm-opt may keep using them.
 features="--enable-bulk-memory --enable-mutable-globals --enable-nontrapping-float-to-int
   --enable-sign-ext --enable-reference-types --enable-multivalue"
@@ -25,7 +33,7 @@ features="--enable-bulk-memory --enable-mutable-globals --enable-nontrapping-flo
 # loads and stores, which differs only if the addition wrapped around to the first KiB of
 # memory. No valid pointer wraps: memory is a few MiB (rustc links the stack first, growing
 # down from 1 MiB towards 0, then the data and the heap).
-node_modules/.bin/wasm-opt -Oz --converge --low-memory-unused --strip-debug --strip-producers $features \
+node_modules/.bin/wasm-opt "${opt[@]}" --low-memory-unused --strip-debug --strip-producers $features \
   "$out/wasm_sse_bg.wasm" -o "$out/wasm_sse_bg.wasm"
 # One-letter import, export and module names instead of wasm-bindgen's hashed ones, in the wasm
 # and in the glue (scripts/minify-names.mjs): the hashes do not compress. The target_features

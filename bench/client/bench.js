@@ -6,6 +6,8 @@ const small = await import('/pkg/wasm_sse.js');
 const fast = await import('/pkg/speed/wasm_sse.js');
 // The npm package as JS users get it (dist/ of scripts/build.sh, copied by run.mjs).
 const npm = await import('/pkg/npm/index.js');
+// The same package built with opt-level 3 (run.mjs; never published).
+const npmSpeed = await import('/pkg/npm-speed/index.js');
 // eventsource-parser's ESM build, copied next to the wasm by run.mjs.
 import { createParser } from '/pkg/eventsource-parser.js';
 
@@ -105,11 +107,11 @@ async function jsonBatchLongPoll(url) {
 // The npm package's `SseClient` as a JS user writes it: `on('tick', handler)`, which hands
 // the handler the decoded data, or (`standard`) an EventSource-style listener decoding each
 // payload itself.
-function npmSseClient(url, transport, standard = false) {
+function npmSseClient(url, transport, standard = false, build = npm) {
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const fetch = memory ? async () => inMemory() : undefined;
-    const client = new npm.SseClient(url, { transport, reconnect: { maxRetries: 0 }, fetch });
+    const client = new build.SseClient(url, { transport, reconnect: { maxRetries: 0 }, fetch });
     let seen = 0;
     let checksum = 0;
     const handle = (tick) => {
@@ -123,7 +125,7 @@ function npmSseClient(url, transport, standard = false) {
     if (standard) client.addEventListener('tick', (event) => handle(JSON.parse(event.data)));
     else client.on('tick', handle);
     client.addEventListener('error', () => {
-      if (client.readyState !== npm.SseClient.CLOSED) return;
+      if (client.readyState !== build.SseClient.CLOSED) return;
       reject(new Error(`SseClient (${transport}) closed after ${seen} events (checksum ${checksum})`));
     });
   });
@@ -157,6 +159,8 @@ const contenders = {
   'wasm-sse over long-poll, Rust handler, opt-level 3': (url) => fast.benchRustHandler(url, 'long-poll', count),
   'wasm-sse npm SseClient over fetch, on()': (url) => npmSseClient(url, 'fetch'),
   'wasm-sse npm SseClient over fetch, addEventListener': (url) => npmSseClient(url, 'fetch', true),
+  'wasm-sse npm SseClient over fetch, on(), opt-level 3': (url) => npmSseClient(url, 'fetch', false, npmSpeed),
+  'wasm-sse npm SseClient over fetch, addEventListener, opt-level 3': (url) => npmSseClient(url, 'fetch', true, npmSpeed),
   'wasm-sse npm SseClient over long-poll, on()': (url) => npmSseClient(url, 'long-poll'),
   'fetch + eventsource-parser + JS handler': (url) => fetchEventsourceParser(url),
   'JSON-batch long-poll loop + JS handler': (url) => jsonBatchLongPoll(url),

@@ -48,13 +48,18 @@ for (const [profile, dir] of [['wasm-release', 'pkg'], ['wasm-speed', 'pkg/speed
 }
 copyFileSync(join(root, 'node_modules/eventsource-parser/dist/index.js'),
   join(tmp, 'pkg', 'eventsource-parser.js'));
-// The npm package itself (dist/), for the contenders that use `SseClient` from JS.
+// The npm package itself (dist/), for the contenders that use `SseClient` from JS; and the
+// same package built for speed (opt-level 3, wasm-opt -O3) in pkg/npm-speed/, which is not
+// published: it shows how much of the gap to the JS stack a compiler setting could close.
 if (!dispatch) {
   run('bash', ['scripts/build.sh']);
   mkdirSync(join(tmp, 'pkg', 'npm'), { recursive: true });
   for (const file of readdirSync(join(root, 'dist'))) {
     copyFileSync(join(root, 'dist', file), join(tmp, 'pkg', 'npm', file));
   }
+  run('bash', ['scripts/build.sh'], {
+    env: { ...process.env, WASM_SSE_PROFILE: 'wasm-speed', WASM_SSE_DIST: join(tmp, 'pkg', 'npm-speed') },
+  });
 }
 // The release dev server, unless SSE_DEVSERVER_BIN names one.
 if (!process.env.SSE_DEVSERVER_BIN) run('cargo', ['build', '--release', '-p', 'wasm-sse-devserver']);
@@ -105,12 +110,22 @@ try {
   for (const [name, rate] of rows) {
     console.log(`${name.padEnd(52)} ${Math.round(rate).toLocaleString('en-US').padStart(12)} ${(rate / baseline).toFixed(2).padStart(7)}x`);
   }
-  // A goal's ratio, printed only when both of its contenders ran (see `--only`).
+  // A goal's ratio, printed only when both of its contenders ran (see `--only`): the ratio
+  // of the two medians and, in brackets, the median of the rounds' own ratios (each round
+  // runs both contenders back to back, so a slow stretch of the machine that spans a few
+  // rounds cancels out of it).
+  // A section's title prints with its first line, so that `--only` leaves no empty ones.
+  let title = null;
+  const section = (text) => { title = text; };
   const line = (label, a, b, goal = '') => {
-    if (rates[a] && rates[b]) console.log(`  ${label}: ${(rates[a] / rates[b]).toFixed(2)}x${goal}`);
+    if (!rates[a] || !rates[b]) return;
+    if (title !== null) console.log(title);
+    title = null;
+    const paired = median(result.times[a].map((ms, round) => result.times[b][round] / ms));
+    console.log(`  ${label}: ${(rates[a] / rates[b]).toFixed(2)}x (rounds: ${paired.toFixed(2)}x)${goal}`);
   };
   if (dispatch) {
-    console.log('\nthe EventSource listeners alone (MessageEvents dispatched in a loop, no network):');
+    section('\nthe EventSource listeners alone (MessageEvents dispatched in a loop, no network):');
     for (const build of ['', ', opt-level 3']) {
       const wasm = `wasm-sse EventSource listeners, Rust handler${build}`;
       line(`wasm-sse${build} / JS listener`, wasm, 'JS listener (raw EventSource handler)');
@@ -120,7 +135,7 @@ try {
     const raw = 'EventSource + JS handler (raw)';
     const rawId = 'EventSource + JS handler reading lastEventId';
     for (const build of ['', ', opt-level 3']) {
-      console.log(`\nwasm-sse built with ${build ? 'opt-level 3 (wasm-speed)' : 'opt-level "z" (wasm-release, the npm package)'}:`);
+      section(`\nwasm-sse built with ${build ? 'opt-level 3 (wasm-speed)' : 'opt-level "z" (wasm-release, the npm package)'}:`);
       if (!build) line('automatic transport (same origin: fetch) / raw EventSource',
         'wasm-sse, automatic transport, Rust handler', raw, ' (goal 0.9x)');
       line('over EventSource / raw EventSource', `wasm-sse over EventSource, Rust handler${build}`, raw, ' (goal 0.9x)');
@@ -133,7 +148,7 @@ try {
     }
   }
   if (!dispatch) {
-    console.log('\nthe npm package from JS (opt-level "z", as published):');
+    section('\nthe npm package from JS (opt-level "z", as published):');
     const parser = 'fetch + eventsource-parser + JS handler';
     line('SseClient over fetch, on() / fetch + eventsource-parser', 'wasm-sse npm SseClient over fetch, on()', parser,
       ' (goal 1.3x)');
@@ -141,6 +156,11 @@ try {
       'wasm-sse npm SseClient over fetch, addEventListener', parser, ' (goal 1.0x)');
     line('SseClient over long-poll, on() / JSON-batch long-poll loop', 'wasm-sse npm SseClient over long-poll, on()',
       'JSON-batch long-poll loop + JS handler', ' (goal 1.5x)');
+    section('the npm package built with opt-level 3 (not published):');
+    line('SseClient over fetch, on() / fetch + eventsource-parser', 'wasm-sse npm SseClient over fetch, on(), opt-level 3',
+      parser);
+    line('SseClient over fetch, addEventListener / fetch + eventsource-parser',
+      'wasm-sse npm SseClient over fetch, addEventListener, opt-level 3', parser);
   }
 } finally {
   await chromium.close();
