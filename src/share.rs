@@ -39,9 +39,9 @@ use web_sys::{AbortController, BroadcastChannel, EventTarget, MessageEvent};
 use crate::channel::UnboundedSender;
 use crate::dispatch::Filter;
 use crate::engine::ShareRole;
+use crate::env;
 use crate::handlers::{self, Handler, SharedHandlers};
 use crate::transport::{Sink, TransportEvent};
-use crate::{env, Event};
 
 /// How often the leader tells the followers it is alive when no event does.
 pub(crate) const HEARTBEAT: Duration = Duration::from_millis(500);
@@ -206,18 +206,10 @@ impl Share {
                     text.get(from..at).unwrap_or_default()
                 };
                 for triple in lengths.chunks_exact(3) {
-                    let mut event = sink.take_spare().unwrap_or_else(|| Event::new("", "", ""));
-                    for (target, length) in [
-                        &mut event.event_type,
-                        &mut event.last_event_id,
-                        &mut event.data,
-                    ]
-                    .into_iter()
-                    .zip(triple)
-                    {
-                        target.clear();
-                        target.push_str(field(*length));
-                    }
+                    let &[event_type, id, data] = triple else {
+                        continue;
+                    };
+                    let event = sink.event(field(event_type), field(id), field(data));
                     if sink.unbounded_send(TransportEvent::Event(event)).is_err() {
                         return;
                     }

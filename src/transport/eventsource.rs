@@ -16,7 +16,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{EventSource, EventSourceInit};
 
 use super::{Request, Sink, TransportEvent};
-use crate::{Error, Event};
+use crate::Error;
 
 /// A message listener's way into wasm: `(ID length, data length)` of an event written into
 /// its scratch buffer, answered with `0`; or [`GROW`] and a size, answered with the address
@@ -121,16 +121,6 @@ impl NativeEventSource {
                 scratch = vec![0; data_len as usize].into_boxed_slice();
                 return scratch.as_ptr() as u32;
             }
-            // The strings of the last event delivered, where the client spares it.
-            let mut event = match sink.take_spare() {
-                Some(mut spare) => {
-                    spare.event_type.clone_from(&event_type);
-                    spare.data.clear();
-                    spare.last_event_id.clear();
-                    spare
-                }
-                None => Event::new(event_type.clone(), String::new(), String::new()),
-            };
             // The listener wrote UTF-8 within the buffer; checking costs a pass over bytes
             // already in cache, and keeps this free of `unsafe`.
             let fields = scratch
@@ -139,8 +129,7 @@ impl NativeEventSource {
             if let Some((Ok(id), Ok(data))) =
                 fields.map(|(id, data)| (core::str::from_utf8(id), core::str::from_utf8(data)))
             {
-                event.last_event_id.push_str(id);
-                event.data.push_str(data);
+                let event = sink.event(&event_type, id, data);
                 let _ = sink.unbounded_send(TransportEvent::Event(event));
             }
             0
