@@ -110,13 +110,13 @@ try {
   for (const [name, rate] of rows) {
     console.log(`${name.padEnd(52)} ${Math.round(rate).toLocaleString('en-US').padStart(12)} ${(rate / baseline).toFixed(2).padStart(7)}x`);
   }
+  // A section's title prints with its first line, so that `--only` leaves no empty ones.
+  let title = null;
+  const section = (text) => { title = text; };
   // A goal's ratio, printed only when both of its contenders ran (see `--only`): the ratio
   // of the two medians and, in brackets, the median of the rounds' own ratios (each round
   // runs both contenders back to back, so a slow stretch of the machine that spans a few
   // rounds cancels out of it).
-  // A section's title prints with its first line, so that `--only` leaves no empty ones.
-  let title = null;
-  const section = (text) => { title = text; };
   const line = (label, a, b, goal = '') => {
     if (!rates[a] || !rates[b]) return;
     if (title !== null) console.log(title);
