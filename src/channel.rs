@@ -3,8 +3,8 @@
 //! With the `std` feature (the default) these are `futures`' `mpsc` channels, which are
 //! `Send`, so the streams a [`Client`](crate::Client) hands out are too. Without it
 //! (the npm package's `no_std` build, where `futures-channel`'s `mpsc` does not exist) they
-//! are [`local`]: one `Rc<RefCell<VecDeque>>` and a waker, which is all a single-threaded
-//! wasm instance needs, in much less code.
+//! are [`local`]: one `Rc<RefCell<Vec>>` and a waker, which is all a single-threaded wasm
+//! instance needs, in much less code.
 
 #[cfg(feature = "std")]
 pub(crate) use futures::channel::mpsc::{unbounded, UnboundedReceiver, UnboundedSender};
@@ -15,8 +15,8 @@ pub(crate) use local::{unbounded, UnboundedReceiver, UnboundedSender};
 /// crate uses.
 #[cfg_attr(feature = "std", allow(dead_code))]
 pub(crate) mod local {
-    use alloc::collections::VecDeque;
     use alloc::rc::Rc;
+    use alloc::vec::Vec;
     use core::cell::RefCell;
     use core::fmt;
     use core::pin::Pin;
@@ -25,7 +25,8 @@ pub(crate) mod local {
     use futures::stream::{FusedStream, Stream};
 
     struct Inner<T> {
-        queue: VecDeque<T>,
+        /// Sent and not yet taken by the receiver, oldest first.
+        queue: Vec<T>,
         /// The receiver's waker, while it waits.
         waker: Option<Waker>,
         senders: usize,
@@ -36,14 +37,18 @@ pub(crate) mod local {
     /// Creates an unbounded channel.
     pub(crate) fn unbounded<T>() -> (UnboundedSender<T>, UnboundedReceiver<T>) {
         let inner = Rc::new(RefCell::new(Inner {
-            queue: VecDeque::new(),
+            queue: Vec::new(),
             waker: None,
             senders: 1,
             closed: false,
         }));
         (
             UnboundedSender(Rc::clone(&inner)),
-            UnboundedReceiver { inner, done: false },
+            UnboundedReceiver {
+                inner,
+                taken: Vec::new(),
+                done: false,
+            },
         )
     }
 
@@ -57,7 +62,7 @@ pub(crate) mod local {
             if inner.closed {
                 return Err(item);
             }
-            inner.queue.push_back(item);
+            inner.queue.push(item);
             let waker = inner.waker.take();
             drop(inner);
             if let Some(waker) = waker {
@@ -105,6 +110,9 @@ pub(crate) mod local {
     /// is empty.
     pub(crate) struct UnboundedReceiver<T> {
         inner: Rc<RefCell<Inner<T>>>,
+        /// Items taken from the queue in one go, newest first, so the next is popped off the
+        /// end: a queue of two `Vec`s (less code than a `VecDeque`), each item moved twice.
+        taken: Vec<T>,
         /// The stream returned `None`.
         done: bool,
     }
@@ -116,9 +124,21 @@ pub(crate) mod local {
     impl<T> UnboundedReceiver<T> {
         /// The next item queued, without waiting.
         pub(crate) fn try_recv(&mut self) -> Result<T, Empty> {
-            self.inner.borrow_mut().queue.pop_front().ok_or(Empty)
+            next(&mut self.taken, &mut self.inner.borrow_mut()).ok_or(Empty)
         }
     }
+
+    /// The oldest item not yet received: the next of `taken`, or of the queue taken whole.
+    fn next<T>(taken: &mut Vec<T>, inner: &mut Inner<T>) -> Option<T> {
+        if taken.is_empty() {
+            core::mem::swap(taken, &mut inner.queue);
+            taken.reverse();
+        }
+        taken.pop()
+    }
+
+    // The items are never pinned: they move in and out of the `Vec`s.
+    impl<T> Unpin for UnboundedReceiver<T> {}
 
     impl<T> Stream for UnboundedReceiver<T> {
         type Item = T;
@@ -126,7 +146,7 @@ pub(crate) mod local {
         fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
             let this = self.get_mut();
             let mut inner = this.inner.borrow_mut();
-            if let Some(item) = inner.queue.pop_front() {
+            if let Some(item) = next(&mut this.taken, &mut inner) {
                 return Poll::Ready(Some(item));
             }
             if inner.senders == 0 {
@@ -170,6 +190,21 @@ pub(crate) mod local {
         use futures::StreamExt;
 
         use super::*;
+
+        #[test]
+        fn items_sent_while_earlier_ones_wait_to_be_received_come_after_them() {
+            let (tx, mut rx) = unbounded();
+            for n in 1..=3 {
+                tx.unbounded_send(n).unwrap();
+            }
+            assert_eq!(rx.try_recv().unwrap(), 1);
+            // 2 and 3 were taken from the queue together; 4 and 5 queue behind them.
+            tx.unbounded_send(4).unwrap();
+            assert_eq!(rx.try_recv().unwrap(), 2);
+            tx.unbounded_send(5).unwrap();
+            let received: Vec<i32> = core::iter::from_fn(|| rx.try_recv().ok()).collect();
+            assert_eq!(received, [3, 4, 5]);
+        }
 
         #[test]
         fn items_arrive_in_order_and_the_stream_ends_with_the_last_sender() {

@@ -35,8 +35,9 @@
 
 use alloc::borrow::ToOwned;
 use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
 
-use alloc::collections::VecDeque;
 use wasm_sse_codec::Parser;
 
 use wasm_bindgen::JsValue;
@@ -149,14 +150,15 @@ impl Polls {
     /// Polls until something fails (`Some`) or the sink is closed (`None`).
     async fn run(mut self, first: Poll, sink: &Sink) -> Option<Failure> {
         // The polls sent before the body they follow was read, oldest first: each one after
-        // the cursor the body before it is expected to end at.
-        let mut in_flight = VecDeque::from([first]);
+        // the cursor the body before it is expected to end at. A few at most, so a `Vec`
+        // (less code than a `VecDeque`), taken from the front.
+        let mut in_flight = vec![first];
         let mut opened = false;
         loop {
             let started = crate::env::now();
-            let mut poll = match in_flight.pop_front() {
-                Some(poll) => poll,
-                None => match self.send(self.cursor.as_deref()) {
+            let mut poll = match in_flight.is_empty() {
+                false => in_flight.remove(0),
+                true => match self.send(self.cursor.as_deref()) {
                     Ok(poll) => poll,
                     Err(_) => return Some(Failure::Network),
                 },
@@ -244,14 +246,14 @@ impl Polls {
             // starts: after a body cut short they would skip events, so they are dropped
             // and the poll sent again from the real cursor.
             if in_flight
-                .front()
+                .first()
                 .is_some_and(|next| !early_poll_fits(next.after.as_deref(), self.cursor.as_deref()))
             {
                 in_flight.clear();
             }
             if events > 0 && in_flight.is_empty() {
                 match self.send(self.cursor.as_deref()) {
-                    Ok(poll) => in_flight.push_back(poll),
+                    Ok(poll) => in_flight.push(poll),
                     Err(_) => return Some(Failure::Network),
                 }
             }
@@ -267,11 +269,11 @@ impl Polls {
 
     /// Makes the polls in flight the start of `chain`: keeps those that already are, drops
     /// the rest (aborting them) and sends the missing ones.
-    fn extend(&self, in_flight: &mut VecDeque<Poll>, chain: &[&str]) -> Result<(), ()> {
+    fn extend(&self, in_flight: &mut Vec<Poll>, chain: &[&str]) -> Result<(), ()> {
         let fits = fitting(in_flight.iter().map(|poll| poll.after.as_deref()), chain);
         in_flight.truncate(fits);
         for cursor in chain.iter().skip(fits) {
-            in_flight.push_back(self.send(Some(cursor)).map_err(|_| ())?);
+            in_flight.push(self.send(Some(cursor)).map_err(|_| ())?);
         }
         Ok(())
     }
