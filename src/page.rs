@@ -77,7 +77,8 @@ impl PageEvents {
 
 impl Drop for PageEvents {
     fn drop(&mut self) {
-        for (target, name, listener) in self.registered.drain(..) {
+        // The closures go with the list, once no target holds them.
+        for (target, name, listener) in &self.registered {
             let _ =
                 target.remove_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
         }

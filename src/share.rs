@@ -494,7 +494,8 @@ impl Drop for Share {
     fn drop(&mut self) {
         self.step_down();
         close(&self.channel.borrow());
-        for (target, name, listener) in self.page.drain(..) {
+        // The closures go with the list, once no target holds them.
+        for (target, name, listener) in &self.page {
             let _ =
                 target.remove_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
         }

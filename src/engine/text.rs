@@ -5,6 +5,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
 
+// The helpers that build text write bytes and make the `String` once at the end: they only
+// add ASCII to pieces of valid strings, so the check cannot fail, and `String::push(char)`
+// would link UTF-8 encoding code for characters that are always ASCII here.
+
 /// `url` with the query parameter `key` set to `value` (replacing any earlier `key`),
 /// keeping the fragment in place. Pure string work, so it runs the same in browsers,
 /// workers and Node, and for relative URLs.
@@ -14,24 +18,30 @@ pub(crate) fn with_query(url: &str, key: &str, value: &str) -> String {
         None => (url, None),
     };
     let (path, query) = split_once_ascii(rest, b'?').unwrap_or((rest, ""));
-    let mut out = String::with_capacity(url.len() + key.len() + value.len() + 2);
-    out.push_str(path);
-    out.push('?');
+    let mut out = Vec::with_capacity(url.len() + key.len() + value.len() + 2);
+    out.extend_from_slice(path.as_bytes());
+    out.push(b'?');
     for pair in split_ascii(query, b'&').filter(|p| !p.is_empty()) {
         let name = split_ascii(pair, b'=').next().unwrap_or_default();
         if name != key {
-            out.push_str(pair);
-            out.push('&');
+            out.extend_from_slice(pair.as_bytes());
+            out.push(b'&');
         }
     }
     percent_encode(key, &mut out);
-    out.push('=');
+    out.push(b'=');
     percent_encode(value, &mut out);
     if let Some(fragment) = fragment {
-        out.push('#');
-        out.push_str(fragment);
+        out.push(b'#');
+        out.extend_from_slice(fragment.as_bytes());
     }
-    out
+    text(out)
+}
+
+/// `bytes` as a `String`: valid UTF-8 by construction (see above), so never the empty
+/// fallback, which only keeps a panic path out of the wasm.
+fn text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_default()
 }
 
 /// `text` split at each `delimiter`, an ASCII byte: the pieces `str::split` gives with that
@@ -65,35 +75,31 @@ pub(crate) fn split_once_ascii(text: &str, delimiter: u8) -> Option<(&str, &str)
 
 /// `text` in double quotes, with `"`, `\\` and ASCII control characters escaped, for error
 /// messages. Like `format!("{text:?}")` for the text these messages quote, but without the
-/// formatting machinery and Unicode tables that `Debug` links into the wasm.
+/// formatting machinery and Unicode tables that `Debug` links into the wasm. Byte by byte:
+/// what is escaped is ASCII, and the bytes of other characters are copied as they are.
 pub(crate) fn quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    for c in text.chars() {
-        match c {
-            '"' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '\0' => out.push_str("\\0"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_ascii_control() => {
-                let byte = c as u8;
-                out.push_str("\\u{");
+    let mut out = Vec::with_capacity(text.len() + 2);
+    out.push(b'"');
+    for &byte in text.as_bytes() {
+        match byte {
+            b'"' | b'\\' => out.extend_from_slice(&[b'\\', byte]),
+            b'\0' => out.extend_from_slice(b"\\0"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            _ if byte.is_ascii_control() => {
+                out.extend_from_slice(b"\\u{");
                 if byte >= 16 {
-                    out.push(char::from(HEX[usize::from(byte >> 4)]));
+                    out.push(HEX[usize::from(byte >> 4)]);
                 }
-                out.push(char::from(HEX[usize::from(byte & 15)]));
-                out.push('}');
+                out.extend_from_slice(&[HEX[usize::from(byte & 15)], b'}']);
             }
-            c => out.push(c),
+            _ => out.push(byte),
         }
     }
-    out.push('"');
-    out
+    out.push(b'"');
+    self::text(out)
 }
 
 /// The whole milliseconds of `d`, saturating: `as_millis` without its `u128` arithmetic,
@@ -114,19 +120,22 @@ pub(crate) fn decimal(mut n: u64) -> String {
             break;
         }
     }
-    digits.iter().rev().map(|&d| char::from(d)).collect()
+    digits.reverse();
+    text(digits)
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
-fn percent_encode(text: &str, out: &mut String) {
+fn percent_encode(text: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &byte in text.as_bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
+            out.push(byte);
         } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 15)]));
+            out.extend_from_slice(&[
+                b'%',
+                HEX[usize::from(byte >> 4)],
+                HEX[usize::from(byte & 15)],
+            ]);
         }
     }
 }
@@ -193,6 +202,7 @@ mod tests {
             "tab\there",
             "new\nline",
             "é ü",
+            "bell\u{7} unit\u{1f} delete\u{7f}",
         ] {
             assert_eq!(quoted(text), format!("{text:?}"));
         }

@@ -114,11 +114,11 @@ impl NativeEventSource {
         // The listener knows its type: no need to read `event.type` back from JS.
         let sink = self.sink.clone();
         let event_type = name.to_owned();
-        let mut scratch = vec![0_u8; SCRATCH_BYTES].into_boxed_slice();
+        let mut scratch = vec![0_u8; SCRATCH_BYTES];
         let address = scratch.as_ptr() as u32;
         let deliver: MessageListener = Closure::new(move |id_len: u32, data_len: u32| {
             if id_len == GROW {
-                scratch = vec![0; data_len as usize].into_boxed_slice();
+                scratch = vec![0; data_len as usize];
                 return scratch.as_ptr() as u32;
             }
             // The listener wrote UTF-8 within the buffer; checking costs a pass over bytes
@@ -171,10 +171,11 @@ impl NativeEventSource {
 
 impl Drop for NativeEventSource {
     fn drop(&mut self) {
-        for (name, listener, _closure) in self.listeners.drain(..) {
+        // The closures go with the list, once the source no longer holds them.
+        for (name, listener, _) in &self.listeners {
             let _ = self
                 .source
-                .remove_event_listener_with_callback(&name, &listener);
+                .remove_event_listener_with_callback(name, listener);
         }
         self.source.close();
     }
