@@ -35,12 +35,12 @@ pub(crate) fn with_query(url: &str, key: &str, value: &str) -> String {
         out.push(b'#');
         out.extend_from_slice(fragment.as_bytes());
     }
-    text(out)
+    string(out)
 }
 
 /// `bytes` as a `String`: valid UTF-8 by construction (see above), so never the empty
 /// fallback, which only keeps a panic path out of the wasm.
-fn text(bytes: Vec<u8>) -> String {
+fn string(bytes: Vec<u8>) -> String {
     String::from_utf8(bytes).unwrap_or_default()
 }
 
@@ -99,7 +99,7 @@ pub(crate) fn quoted(text: &str) -> String {
         }
     }
     out.push(b'"');
-    self::text(out)
+    string(out)
 }
 
 /// The whole milliseconds of `d`, saturating: `as_millis` without its `u128` arithmetic,
@@ -121,7 +121,7 @@ pub(crate) fn decimal(mut n: u64) -> String {
         }
     }
     digits.reverse();
-    text(digits)
+    string(digits)
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
