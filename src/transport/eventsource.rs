@@ -114,6 +114,7 @@ impl NativeEventSource {
         // The listener knows its type: no need to read `event.type` back from JS.
         let sink = self.sink.clone();
         let event_type = name.to_owned();
+        // Never pushed to, so its address, where the listener writes, stays put.
         let mut scratch = vec![0_u8; SCRATCH_BYTES];
         let address = scratch.as_ptr() as u32;
         let deliver: MessageListener = Closure::new(move |id_len: u32, data_len: u32| {
