@@ -2,7 +2,8 @@
 //! `visibilitychange`, turned into messages for the client's driver.
 //!
 //! The listeners are owned by [`PageEvents`] and removed when it is dropped. Outside a page
-//! (Node, workers without these events) nothing is registered.
+//! (Node, workers without these events) nothing is registered. [`Listeners`] is how both
+//! this and the cross-tab sharing own their page listeners.
 
 use alloc::vec::Vec;
 
@@ -14,11 +15,34 @@ use web_sys::EventTarget;
 
 pub(crate) use crate::engine::PageSignal;
 
-type Listener = Closure<dyn FnMut(web_sys::Event)>;
+/// A listener of page events.
+pub(crate) type Listener = Closure<dyn FnMut(web_sys::Event)>;
+
+/// Listeners added to page targets (the global object, `document`), each removed when this
+/// is dropped; the closures go with the list, once no target holds them.
+#[derive(Default)]
+pub(crate) struct Listeners(Vec<(EventTarget, &'static str, Listener)>);
+
+impl Listeners {
+    /// Adds `listener` to `target` for `name` events.
+    pub(crate) fn add(&mut self, target: &EventTarget, name: &'static str, listener: Listener) {
+        let _ = target.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
+        self.0.push((target.clone(), name, listener));
+    }
+}
+
+impl Drop for Listeners {
+    fn drop(&mut self) {
+        for (target, name, listener) in &self.0 {
+            let _ =
+                target.remove_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
+        }
+    }
+}
 
 /// The page-lifecycle listeners of one client.
 pub(crate) struct PageEvents {
-    registered: Vec<(EventTarget, &'static str, Listener)>,
+    registered: Listeners,
 }
 
 impl PageEvents {
@@ -30,7 +54,7 @@ impl PageEvents {
         visibility: bool,
     ) -> Self {
         let mut this = Self {
-            registered: Vec::new(),
+            registered: Listeners::default(),
         };
         let Ok(target) = global().dyn_into::<EventTarget>() else {
             return this; // Node 20's global object is no EventTarget: no page, no signals.
@@ -43,9 +67,11 @@ impl PageEvents {
                 }
             })
         };
-        this.add(&target, "online", send(|_| Some(PageSignal::Online)));
-        this.add(&target, "offline", send(|_| Some(PageSignal::Offline)));
-        this.add(
+        this.registered
+            .add(&target, "online", send(|_| Some(PageSignal::Online)));
+        this.registered
+            .add(&target, "offline", send(|_| Some(PageSignal::Offline)));
+        this.registered.add(
             &target,
             "pageshow",
             send(|event| {
@@ -63,25 +89,10 @@ impl PageEvents {
                 let listener: Listener = Closure::new(move |_event: web_sys::Event| {
                     let _ = sink.unbounded_send(PageSignal::Hidden(is_hidden(&hidden_of)).into());
                 });
-                this.add(&document, "visibilitychange", listener);
+                this.registered.add(&document, "visibilitychange", listener);
             }
         }
         this
-    }
-
-    fn add(&mut self, target: &EventTarget, name: &'static str, listener: Listener) {
-        let _ = target.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
-        self.registered.push((target.clone(), name, listener));
-    }
-}
-
-impl Drop for PageEvents {
-    fn drop(&mut self) {
-        // The closures go with the list, once no target holds them.
-        for (target, name, listener) in &self.registered {
-            let _ =
-                target.remove_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
-        }
     }
 }
 
@@ -99,7 +110,8 @@ pub(crate) fn page_hidden() -> bool {
     document().is_some_and(|d| is_hidden(&d))
 }
 
-fn document() -> Option<EventTarget> {
+/// The global `document`, where there is one.
+pub(crate) fn document() -> Option<EventTarget> {
     Reflect::get(&global(), &JsValue::from_str("document"))
         .ok()
         .and_then(|d| d.dyn_into::<EventTarget>().ok())

@@ -41,6 +41,7 @@ use crate::dispatch::Filter;
 use crate::engine::ShareRole;
 use crate::env;
 use crate::handlers::{self, Handler, SharedHandlers};
+use crate::page::{self, Listener, Listeners};
 use crate::transport::{Sink, TransportEvent};
 
 /// How often the leader tells the followers it is alive when no event does.
@@ -104,8 +105,6 @@ struct Batch {
     scheduled: bool,
 }
 
-type Listener = Closure<dyn FnMut(web_sys::Event)>;
-
 /// The fan-out channel, shared with the leader's posting handler and the page listeners.
 type Channel = Rc<RefCell<BroadcastChannel>>;
 
@@ -132,7 +131,8 @@ pub(crate) struct Share {
     posting: Option<Handler>,
     handlers: SharedHandlers,
     steal_after: Duration,
-    page: Vec<(EventTarget, &'static str, Listener)>,
+    /// Its page listeners (`pagehide`, `pageshow`, `freeze`, `resume`).
+    page: Listeners,
 }
 
 impl Share {
@@ -238,7 +238,7 @@ impl Share {
             posting: None,
             handlers,
             steal_after: STEAL_AFTER.saturating_add(Duration::from_millis(jitter)),
-            page: Vec::new(),
+            page: Listeners::default(),
         };
         share.listen_to_page(&tx);
         share.update();
@@ -464,9 +464,7 @@ impl Share {
     fn listen_to_page<T: From<Signal> + 'static>(&mut self, tx: &UnboundedSender<T>) {
         let inner = &self.inner;
         let channel = &self.channel;
-        let document = Reflect::get(&global(), &"document".into())
-            .ok()
-            .and_then(|d| d.dyn_into::<EventTarget>().ok());
+        let document = page::document();
         let window = global().dyn_into::<EventTarget>().ok();
         for (target, name, here) in [
             (&window, "pagehide", false),
@@ -483,9 +481,7 @@ impl Share {
                 }
                 let _ = tx.unbounded_send(Signal::Page(here).into());
             });
-            let _ =
-                target.add_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
-            self.page.push((target.clone(), name, listener));
+            self.page.add(target, name, listener);
         }
     }
 }
@@ -494,11 +490,7 @@ impl Drop for Share {
     fn drop(&mut self) {
         self.step_down();
         close(&self.channel.borrow());
-        // The closures go with the list, once no target holds them.
-        for (target, name, listener) in &self.page {
-            let _ =
-                target.remove_event_listener_with_callback(name, listener.as_ref().unchecked_ref());
-        }
+        // The page listeners are removed as `page` drops.
     }
 }
 
