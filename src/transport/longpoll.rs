@@ -156,12 +156,13 @@ impl Polls {
         let mut opened = false;
         loop {
             let started = crate::env::now();
-            let mut poll = match in_flight.is_empty() {
-                false => in_flight.remove(0),
-                true => match self.send(self.cursor.as_deref()) {
+            let mut poll = if in_flight.is_empty() {
+                match self.send(self.cursor.as_deref()) {
                     Ok(poll) => poll,
                     Err(_) => return Some(Failure::Network),
-                },
+                }
+            } else {
+                in_flight.remove(0)
             };
             let Some(pending) = poll.response.take() else {
                 return Some(Failure::Network);
